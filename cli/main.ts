@@ -1,0 +1,25 @@
+// `weft`: one file per command under cli/commands/, each exporting `register(program)`.
+import { Command, CommanderError } from 'commander';
+import { EXIT_USAGE, exitWithError } from '../common/errors';
+import { registerVersion } from './commands/version';
+
+export function buildProgram(): Command {
+  const program = new Command('weft')
+    .description('weft service mesh command-line interface')
+    .option('--verbose', 'print stack traces with errors')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error:/, 'weft: error:')) });
+  registerVersion(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
+    exitWithError('weft', err);
+  }
+}
+
+if (require.main === module || process.argv[1]?.endsWith('bin/weft.js')) void main();

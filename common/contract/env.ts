@@ -1,0 +1,31 @@
+// Environment variable names read by weft-proxy (CONTRACT.md "Other proxy env").
+
+const P = 'WEFT_PROXY_';
+
+export const ENV = {
+  outboundListenAddr: `${P}OUTBOUND_LISTEN_ADDR`,
+  inboundListenAddr: `${P}INBOUND_LISTEN_ADDR`,
+  adminListenAddr: `${P}ADMIN_LISTEN_ADDR`,
+  tapListenAddr: `${P}TAP_LISTEN_ADDR`,
+  log: `${P}LOG`,
+  logFormat: `${P}LOG_FORMAT`,
+  destinationSvcAddr: `${P}DESTINATION_SVC_ADDR`,
+  destinationFile: `${P}DESTINATION_FILE`,
+  identitySvcAddr: `${P}IDENTITY_SVC_ADDR`,
+  identityDir: `${P}IDENTITY_DIR`,
+  identityTokenFile: `${P}IDENTITY_TOKEN_FILE`,
+  identityLocalName: `${P}IDENTITY_LOCAL_NAME`,
+  identityTrustAnchors: `${P}IDENTITY_TRUST_ANCHORS`,
+  identityDisabled: `${P}IDENTITY_DISABLED`,
+  inboundAppAddr: `${P}INBOUND_APP_ADDR`,
+  inboundOpaquePorts: `${P}INBOUND_PORTS_DISABLE_PROTOCOL_DETECTION`,
+  outboundOpaquePorts: `${P}OUTBOUND_PORTS_DISABLE_PROTOCOL_DETECTION`,
+  outboundConnectTimeout: `${P}OUTBOUND_CONNECT_TIMEOUT`,
+  inboundConnectTimeout: `${P}INBOUND_CONNECT_TIMEOUT`,
+  detectProtocolTimeout: `${P}DETECT_PROTOCOL_TIMEOUT`,
+  shutdownGracePeriod: `${P}SHUTDOWN_GRACE_PERIOD`,
+  // Beyond CONTRACT.md, documented in docs/contract.md: how long a client may take to send request headers.
+  httpHeaderTimeout: `${P}HTTP_HEADER_TIMEOUT`,
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -1,0 +1,21 @@
+// Identity names (CONTRACT.md "Identity and mTLS").
+import { CONTROL_PLANE_NAMESPACE } from './annotations';
+
+export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
+export const TOKEN_AUDIENCE = 'identity.weft.io';
+export const LEAF_LIFETIME_MS = 24 * 3600_000;
+export const RENEW_AT_FRACTION = 0.7;
+export const CLOCK_SKEW_MS = 20_000;
+
+export function identityName(
+  serviceAccount: string,
+  namespace: string,
+  trustDomain = DEFAULT_TRUST_DOMAIN,
+  controlPlaneNamespace = CONTROL_PLANE_NAMESPACE,
+): string {
+  return `${serviceAccount}.${namespace}.serviceaccount.identity.${controlPlaneNamespace}.${trustDomain}`;
+}
+
+export function spiffeId(serviceAccount: string, namespace: string, trustDomain = DEFAULT_TRUST_DOMAIN): string {
+  return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+}

@@ -1,0 +1,36 @@
+// Metric family names and label names, the same as Linkerd2's proxy (CONTRACT.md "Metrics").
+
+export const METRIC = {
+  requestTotal: 'request_total',
+  responseTotal: 'response_total',
+  responseLatencyMs: 'response_latency_ms',
+  tcpOpenTotal: 'tcp_open_total',
+  tcpCloseTotal: 'tcp_close_total',
+  tcpOpenConnections: 'tcp_open_connections',
+  tcpReadBytesTotal: 'tcp_read_bytes_total',
+  tcpWriteBytesTotal: 'tcp_write_bytes_total',
+  identityCertExpiration: 'identity_cert_expiration_timestamp_seconds',
+  identityCertRefreshTotal: 'identity_cert_refresh_total',
+} as const;
+
+export const LATENCY_BUCKETS_MS: readonly number[] = [
+  1, 2, 3, 4, 5, 10, 20, 30, 40, 50, 100, 200, 300, 400, 500, 1000, 2000, 3000, 4000, 5000, 10000, 20000, 30000,
+  40000, 50000,
+];
+
+/** Labels that identify where traffic went; fixed per target so children can be cached. */
+export const TARGET_LABELS = [
+  'direction',
+  'authority',
+  'target_addr',
+  'tls',
+  'no_tls_reason',
+  'server_id',
+  'client_id',
+  'dst_namespace',
+  'dst_service',
+  'dst_pod',
+] as const;
+
+export const TLS_TRUE = 'true';
+export const TLS_NO_IDENTITY = 'no_identity';

@@ -1,0 +1,114 @@
+// The local endpoints file (CONTRACT.md "Local endpoints file"): YAML or JSON, one entry per authority.
+// Used by the proxy's file discovery source and the controller's local cluster source.
+import { parseDocument } from 'yaml';
+import { HostPort, parseHostPort } from './address';
+import { parseDuration } from './duration';
+
+export interface FileEndpoint {
+  addr: HostPort;
+  /** Identity of the peer proxy: originate mTLS to it. */
+  identity?: string;
+  /** `h2`: the peer is a weft proxy, so HTTP/1 may travel to it over h2. */
+  protocol?: 'h2';
+  labels: Record<string, string>;
+}
+
+export interface RetrySpec {
+  http?: string;
+  grpc?: string;
+  limit?: number;
+  timeoutMs?: number;
+}
+
+export interface FileService {
+  authority: string;
+  endpoints: FileEndpoint[];
+  retry?: RetrySpec;
+  timeoutMs?: number;
+}
+
+export class EndpointsFileError extends Error {
+  override name = 'EndpointsFileError';
+}
+
+/** Parses the file's text; throws EndpointsFileError naming the line and column, or the entry, that is wrong. */
+export function parseEndpointsFile(text: string, source = 'endpoints file'): FileService[] {
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0];
+    const [line, col] = err.linePos?.[0] ? [err.linePos[0].line, err.linePos[0].col] : [0, 0];
+    throw new EndpointsFileError(`${source}:${line}:${col}: ${err.message.split('\n')[0]}`);
+  }
+  const root = doc.toJS() as unknown;
+  const where = (path: string) => `${source}: ${path}`;
+  if (root === null || root === undefined) return [];
+  if (typeof root !== 'object' || !Array.isArray((root as { services?: unknown }).services)) {
+    throw new EndpointsFileError(where('expected a top-level `services:` list'));
+  }
+  return (root as { services: unknown[] }).services.map((entry, i) => parseService(entry, `services[${i}]`, where));
+}
+
+function parseService(entry: unknown, path: string, where: (p: string) => string): FileService {
+  const e = asObject(entry, path, where);
+  const authority = e.authority;
+  if (typeof authority !== 'string' || !parseHostPort(authority)) {
+    throw new EndpointsFileError(where(`${path}.authority must be host:port, got ${JSON.stringify(authority)}`));
+  }
+  const endpoints = e.endpoints ?? [];
+  if (!Array.isArray(endpoints)) throw new EndpointsFileError(where(`${path}.endpoints must be a list`));
+  const service: FileService = {
+    authority: authority.toLowerCase(),
+    endpoints: endpoints.map((ep, j) => parseEndpoint(ep, `${path}.endpoints[${j}]`, where)),
+  };
+  if (e.retry !== undefined) service.retry = parseRetry(e.retry, `${path}.retry`, where);
+  if (e.timeout !== undefined) service.timeoutMs = duration(e.timeout, `${path}.timeout`, where);
+  return service;
+}
+
+function parseEndpoint(entry: unknown, path: string, where: (p: string) => string): FileEndpoint {
+  const e = asObject(entry, path, where);
+  const addr = typeof e.addr === 'string' ? parseHostPort(e.addr) : undefined;
+  if (!addr) throw new EndpointsFileError(where(`${path}.addr must be host:port, got ${JSON.stringify(e.addr)}`));
+  const endpoint: FileEndpoint = { addr, labels: {} };
+  if (e.identity !== undefined) {
+    if (typeof e.identity !== 'string') throw new EndpointsFileError(where(`${path}.identity must be a string`));
+    endpoint.identity = e.identity;
+  }
+  if (e.protocol !== undefined) {
+    if (e.protocol !== 'h2') throw new EndpointsFileError(where(`${path}.protocol must be h2 when set`));
+    endpoint.protocol = 'h2';
+  }
+  if (e.labels !== undefined) {
+    const labels = asObject(e.labels, `${path}.labels`, where);
+    for (const [k, v] of Object.entries(labels)) endpoint.labels[k] = String(v);
+  }
+  return endpoint;
+}
+
+function parseRetry(entry: unknown, path: string, where: (p: string) => string): RetrySpec {
+  const e = asObject(entry, path, where);
+  const retry: RetrySpec = {};
+  if (e.http !== undefined) retry.http = String(e.http);
+  if (e.grpc !== undefined) retry.grpc = String(e.grpc);
+  if (e.limit !== undefined) {
+    if (!Number.isInteger(e.limit) || (e.limit as number) < 0) {
+      throw new EndpointsFileError(where(`${path}.limit must be a whole number`));
+    }
+    retry.limit = e.limit as number;
+  }
+  if (e.timeout !== undefined) retry.timeoutMs = duration(e.timeout, `${path}.timeout`, where);
+  return retry;
+}
+
+function duration(value: unknown, path: string, where: (p: string) => string): number {
+  const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+  if (ms === undefined) throw new EndpointsFileError(where(`${path} must be a duration like 10s, got ${JSON.stringify(value)}`));
+  return ms;
+}
+
+function asObject(value: unknown, path: string, where: (p: string) => string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new EndpointsFileError(where(`${path} must be a mapping`));
+  }
+  return value as Record<string, unknown>;
+}
