@@ -1,0 +1,81 @@
+// Discovery from a local endpoints file (WEFT_PROXY_DESTINATION_FILE). The file is watched; an edit that does
+// not parse is logged with its line and column and the last good version stays in force.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { formatHostPort } from '../../common/address';
+import { FileService, parseEndpointsFile } from '../../common/endpoints-file';
+import type { Logger } from '../../common/log';
+import { Discovery, Endpoint, Service } from './types';
+
+const RELOAD_DEBOUNCE_MS = 50;
+
+export class FileDiscovery implements Discovery {
+  private readonly services = new Map<string, Service>();
+  private readonly watcher: fs.FSWatcher;
+  private reloadTimer?: NodeJS.Timeout;
+
+  /** Throws when the file cannot be read or parsed at start: there is no last good version yet. */
+  constructor(
+    private readonly file: string,
+    private readonly log: Logger,
+  ) {
+    this.apply(this.read());
+    // Watch the directory, not the file: editors and `kubectl cp` replace files by renaming over them.
+    this.watcher = fs.watch(path.dirname(file), (_event, name) => {
+      if (name === null || name === path.basename(file)) this.scheduleReload();
+    });
+  }
+
+  resolve(authority: string): Service | undefined {
+    return this.services.get(authority);
+  }
+
+  close(): void {
+    clearTimeout(this.reloadTimer);
+    this.watcher.close();
+  }
+
+  private scheduleReload(): void {
+    clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => this.reload(), RELOAD_DEBOUNCE_MS);
+  }
+
+  private reload(): void {
+    try {
+      this.apply(this.read());
+      this.log.info({ file: this.file, services: this.services.size }, 'endpoints file reloaded');
+    } catch (err) {
+      this.log.error({ file: this.file, error: (err as Error).message }, 'endpoints file rejected; keeping the last good version');
+    }
+  }
+
+  private read(): FileService[] {
+    return parseEndpointsFile(fs.readFileSync(this.file, 'utf8'), this.file);
+  }
+
+  /** Updates services in place so that whoever holds a Service sees the change. */
+  private apply(entries: FileService[]): void {
+    const seen = new Set<string>();
+    for (const entry of entries) {
+      seen.add(entry.authority);
+      const endpoints = entry.endpoints.map(toEndpoint);
+      const policy = { retry: entry.retry, timeoutMs: entry.timeoutMs };
+      const existing = this.services.get(entry.authority);
+      if (existing) {
+        existing.endpoints = endpoints;
+        existing.policy = policy;
+      } else {
+        this.services.set(entry.authority, { authority: entry.authority, endpoints, policy });
+      }
+    }
+    for (const [authority, service] of this.services) {
+      if (seen.has(authority)) continue;
+      service.endpoints = [];
+      this.services.delete(authority);
+    }
+  }
+}
+
+function toEndpoint(e: FileService['endpoints'][number]): Endpoint {
+  return { addr: e.addr, key: formatHostPort(e.addr), identity: e.identity, protocolHint: e.protocol, labels: e.labels };
+}

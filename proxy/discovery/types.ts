@@ -1,0 +1,39 @@
+// What discovery tells the proxy about a destination. The file source (this issue) and the gRPC destination
+// client ([destination]) both implement Discovery, so nothing above this folder knows which one runs.
+import type { HostPort } from '../../common/address';
+import type { RetrySpec } from '../../common/endpoints-file';
+
+export interface Endpoint {
+  readonly addr: HostPort;
+  /** `host:port`, the endpoint's identity in maps and in the `target_addr` label. */
+  readonly key: string;
+  /** The peer proxy's identity: originate mTLS to it. */
+  readonly identity?: string;
+  /** `h2`: the peer is a weft proxy, so HTTP/1 travels to it over one multiplexed h2 connection. */
+  readonly protocolHint?: 'h2';
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface ServicePolicy {
+  readonly retry?: RetrySpec;
+  readonly timeoutMs?: number;
+}
+
+/** A destination as discovery knows it now. The object stays the same; its fields are replaced on updates. */
+export interface Service {
+  readonly authority: string;
+  endpoints: readonly Endpoint[];
+  policy: ServicePolicy;
+}
+
+export interface Discovery {
+  /** The service this authority names, or undefined when discovery does not know it. */
+  resolve(authority: string): Service | undefined;
+  close(): void;
+}
+
+/** `Host` / `:authority` as discovery keys it: lower-case, with the port made explicit. */
+export function normalizeAuthority(authority: string, defaultPort = 80): string {
+  const lower = authority.toLowerCase();
+  return /:\d+$/.test(lower) ? lower : `${lower}:${defaultPort}`;
+}

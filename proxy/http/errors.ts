@@ -1,0 +1,55 @@
+// Responses the proxy makes itself (CONTRACT.md): 502 upstream connect or protocol error, 503 no endpoints /
+// fail-fast / load shed, 504 timeout, each with `weft-proxy-error: <reason>`; gRPC callers get the matching
+// grpc-status instead of a bare HTTP status.
+
+export type ProxyErrorReason =
+  | 'unknown-authority'
+  | 'no-endpoints'
+  | 'connect-failed'
+  | 'upstream-reset'
+  | 'upstream-protocol-error'
+  | 'timeout'
+  | 'shutting-down';
+
+const STATUS: Record<ProxyErrorReason, 502 | 503 | 504> = {
+  'unknown-authority': 503,
+  'no-endpoints': 503,
+  'connect-failed': 502,
+  'upstream-reset': 502,
+  'upstream-protocol-error': 502,
+  timeout: 504,
+  'shutting-down': 503,
+};
+
+export const GRPC_UNAVAILABLE = 14;
+export const GRPC_DEADLINE_EXCEEDED = 4;
+
+export class ProxyError extends Error {
+  override name = 'ProxyError';
+  readonly status: 502 | 503 | 504;
+
+  /** `message` is for people: it names the target, the endpoint and the cause. */
+  constructor(
+    readonly reason: ProxyErrorReason,
+    message: string,
+  ) {
+    super(message);
+    this.status = STATUS[reason];
+  }
+
+  get grpcStatus(): number {
+    return this.status === 504 ? GRPC_DEADLINE_EXCEEDED : GRPC_UNAVAILABLE;
+  }
+}
+
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+
+/** Classifies a failure talking to an upstream endpoint. */
+export function upstreamError(err: Error & { code?: string }, endpoint: string): ProxyError {
+  const code = err.code ?? '';
+  if (CONNECT_ERRORS.has(code)) return new ProxyError('connect-failed', `connect to ${endpoint} failed: ${code}`);
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'ERR_HTTP2_STREAM_ERROR' || code === 'EPIPE') {
+    return new ProxyError('upstream-reset', `${endpoint} reset the connection (${code})`);
+  }
+  return new ProxyError('upstream-protocol-error', `${endpoint}: ${err.message}${code ? ` (${code})` : ''}`);
+}

@@ -1,0 +1,89 @@
+// HTTP/1.1 to one endpoint through an undici Pool (keep-alive connections, reused across requests).
+import { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { buildConnector, Dispatcher, Pool } from 'undici';
+import { formatHostPort, HostPort } from '../../common/address';
+import { upstreamError } from './errors';
+import { forwardHeaders, Headers, responseHeaders } from './headers';
+import type { ProxyRequest } from './request';
+import type { ResponseSink } from './sink';
+
+export interface UpstreamOptions {
+  connectTimeoutMs: number;
+  /** Called with every new connection to the endpoint (for TCP metrics). */
+  onConnection?: (socket: Socket) => void;
+}
+
+export class Http1Upstream {
+  private readonly pool: Pool;
+  readonly key: string;
+
+  constructor(addr: HostPort, options: UpstreamOptions) {
+    this.key = formatHostPort(addr);
+    const connect = buildConnector({ timeout: options.connectTimeoutMs, noDelay: true });
+    this.pool = new Pool(`http://${this.key}`, {
+      // Requests are streams of unbounded length (long polls, downloads): timeouts are the route's business.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      keepAliveTimeout: 60_000,
+      connect: options.onConnection
+        ? (opts, cb) =>
+            connect(opts, (err, socket) => {
+              if (socket) options.onConnection!(socket as Socket);
+              (cb as (e: Error | null, s: unknown) => void)(err, socket);
+            })
+        : connect,
+    });
+  }
+
+  send(req: ProxyRequest, sink: ResponseSink, dropWeftHeaders = false): void {
+    const headers = forwardHeaders(req.headers, { dropWeftHeaders });
+    headers.host = req.authority;
+    // undici destroys a stream body once it has read it. For an HTTP/2 stream that would reset the stream
+    // before the response is sent, so such a body is handed over as an iterator that leaves the stream open
+    // (undici takes async iterables; its type declarations do not say so).
+    const body =
+      req.body === null || req.body instanceof IncomingMessage ? req.body : (req.body.iterator({ destroyOnReturn: false }) as unknown as Readable);
+    this.pool.dispatch({ method: req.method, path: req.path, headers, body }, new ForwardHandler(sink, this.key));
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/** Relays undici's response callbacks to the sink, pausing the upstream when the client reads slowly. */
+class ForwardHandler implements Dispatcher.DispatchHandler {
+  private headers?: Headers;
+
+  constructor(
+    private readonly sink: ResponseSink,
+    private readonly endpoint: string,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.sink.onAbort(() => controller.abort(new Error('client went away')));
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return; // 1xx: the proxy answers 100-continue itself
+    this.headers = responseHeaders(headers);
+    this.sink.head(statusCode, this.headers);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.sink.data(chunk)) {
+      controller.pause();
+      this.sink.onDrain(() => controller.resume());
+    }
+  }
+
+  onResponseEnd(_c: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
+    this.sink.end(trailers ? responseHeaders(trailers) : undefined, this.headers);
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, error: Error): void {
+    this.sink.fail(upstreamError(error, this.endpoint));
+  }
+}

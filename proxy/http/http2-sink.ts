@@ -1,0 +1,73 @@
+// Response to an HTTP/2 client (gRPC included). Trailers are always awaited so that gRPC's grpc-status,
+// which arrives last, reaches the client; with no trailers Node ends the stream with an empty DATA frame.
+import { constants, ServerHttp2Stream } from 'node:http2';
+import { PROXY_ERROR } from '../../common/contract';
+import type { Logger } from '../../common/log';
+import type { ProxyError } from './errors';
+import type { Headers } from './headers';
+import { ResponseSink } from './sink';
+
+export class Http2Sink extends ResponseSink {
+  private trailers?: Headers;
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    grpc: boolean,
+    log: Logger,
+  ) {
+    super(grpc, log);
+    stream.on('wantTrailers', () => stream.sendTrailers(this.trailers ?? {}));
+  }
+
+  get headSent(): boolean {
+    return this.stream.headersSent;
+  }
+
+  data(chunk: Buffer): boolean {
+    return this.stream.write(chunk);
+  }
+
+  onDrain(fn: () => void): void {
+    this.stream.once('drain', fn);
+  }
+
+  onAbort(fn: () => void): void {
+    this.stream.once('close', () => {
+      if (!this.stream.writableFinished) fn();
+    });
+  }
+
+  protected writeHead(status: number, headers: Headers): void {
+    if (this.stream.destroyed) return;
+    this.stream.respond({ ...headers, ':status': status }, { waitForTrailers: true });
+  }
+
+  protected writeEnd(trailers: Headers | undefined): void {
+    this.trailers = trailers;
+    if (!this.stream.destroyed) this.stream.end();
+  }
+
+  protected writeError(error: ProxyError): void {
+    if (this.stream.destroyed) return;
+    if (this.grpc) {
+      // Trailers-only response: HTTP 200 with the gRPC status in the (only) HEADERS frame.
+      this.stream.respond(
+        {
+          ':status': 200,
+          'content-type': 'application/grpc',
+          'grpc-status': String(error.grpcStatus),
+          'grpc-message': encodeURIComponent(error.message),
+          [PROXY_ERROR]: error.reason,
+        },
+        { endStream: true },
+      );
+      return;
+    }
+    this.stream.respond({ ':status': error.status, 'content-type': 'text/plain; charset=utf-8', [PROXY_ERROR]: error.reason });
+    this.stream.end(`${error.message}\n`);
+  }
+
+  protected abortResponse(): void {
+    this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+  }
+}

@@ -1,0 +1,114 @@
+// HTTP/2 to one endpoint over a single multiplexed session, opened on first use and reopened after it goes
+// away. Used for gRPC and h2 apps, and for every request to a peer weft proxy (HTTP/1 included, marked with
+// weft-orig-proto so the far proxy turns it back into HTTP/1).
+import * as http2 from 'node:http2';
+import type { Socket } from 'node:net';
+import { formatHostPort, HostPort } from '../../common/address';
+import { ORIG_PROTO } from '../../common/contract';
+import { upstreamError } from './errors';
+import { forwardHeaders, Headers, responseHeaders } from './headers';
+import type { UpstreamOptions } from './http1-upstream';
+import type { ProxyRequest } from './request';
+import type { ResponseSink } from './sink';
+
+const SESSION_SETTINGS: http2.Settings = { initialWindowSize: 1 << 20, enablePush: false };
+
+export class Http2Upstream {
+  private session?: http2.ClientHttp2Session;
+  readonly key: string;
+
+  constructor(
+    private readonly addr: HostPort,
+    private readonly options: UpstreamOptions,
+  ) {
+    this.key = formatHostPort(addr);
+  }
+
+  send(req: ProxyRequest, sink: ResponseSink, dropWeftHeaders = false): void {
+    const headers: http2.OutgoingHttpHeaders = forwardHeaders(req.headers, { dropWeftHeaders, keepTeTrailers: true });
+    headers[':method'] = req.method;
+    headers[':path'] = req.path;
+    headers[':authority'] = req.authority;
+    headers[':scheme'] = 'http';
+    if (req.protocol !== 'HTTP/2') headers[ORIG_PROTO] = req.protocol;
+
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = this.connect().request(headers, { endStream: req.body === null });
+    } catch (err) {
+      sink.fail(upstreamError(err as Error, this.key));
+      return;
+    }
+    if (req.body) req.body.pipe(stream);
+    relay(stream, sink, this.key);
+  }
+
+  close(): void {
+    this.session?.close();
+  }
+
+  private connect(): http2.ClientHttp2Session {
+    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
+    const session = http2.connect(`http://${this.key}`, {
+      settings: SESSION_SETTINGS,
+      createConnection: () => this.openSocket(),
+    });
+    const timer = setTimeout(() => session.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), this.options.connectTimeoutMs);
+    session.once('connect', () => {
+      clearTimeout(timer);
+      session.setLocalWindowSize(SESSION_SETTINGS.initialWindowSize! * 8);
+    });
+    session.once('close', () => {
+      clearTimeout(timer);
+      if (this.session === session) this.session = undefined;
+    });
+    // New requests go to a fresh session once the peer says goodbye; in-flight streams finish on this one.
+    session.once('goaway', () => {
+      if (this.session === session) this.session = undefined;
+    });
+    session.on('error', () => {}); // each stream reports its own failure
+    this.session = session;
+    return session;
+  }
+
+  private openSocket(): Socket {
+    const socket = require('node:net').connect({ host: this.addr.host, port: this.addr.port, noDelay: true }) as Socket;
+    this.options.onConnection?.(socket);
+    return socket;
+  }
+}
+
+function relay(stream: http2.ClientHttp2Stream, sink: ResponseSink, endpoint: string): void {
+  let headers: Headers | undefined;
+  let trailers: Headers | undefined;
+  let ended = false;
+  sink.onAbort(() => stream.close(http2.constants.NGHTTP2_CANCEL));
+  stream.on('response', (h) => {
+    const status = Number(h[':status']);
+    headers = responseHeaders(h);
+    sink.head(status, headers);
+  });
+  stream.on('data', (chunk: Buffer) => {
+    if (!sink.data(chunk)) {
+      stream.pause();
+      sink.onDrain(() => stream.resume());
+    }
+  });
+  stream.on('trailers', (t) => {
+    trailers = responseHeaders(t);
+  });
+  stream.on('end', () => {
+    ended = true;
+    sink.end(trailers, headers);
+  });
+  stream.on('error', (err) => {
+    if (!ended) sink.fail(upstreamError(err, endpoint));
+  });
+  stream.on('close', () => {
+    // Reset without an error event (e.g. RST_STREAM CANCEL from the peer): the response is incomplete.
+    if (!ended && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
+      ended = true;
+      sink.fail(upstreamError(Object.assign(new Error(`stream reset with code ${stream.rstCode}`), { code: 'ERR_HTTP2_STREAM_ERROR' }), endpoint));
+    }
+  });
+}

@@ -1,0 +1,83 @@
+// The HTTP/1 and HTTP/2 servers that detected connections are handed to. They never listen themselves: the
+// transport layer accepts, detects, and emits 'connection' on the right one.
+import * as http from 'node:http';
+import * as http2 from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type * as net from 'node:net';
+import type { Logger } from '../../common/log';
+import { fromHttp1, fromHttp2, ProxyRequest } from './request';
+import { Http1Sink } from './http1-sink';
+import { Http2Sink } from './http2-sink';
+import type { ResponseSink } from './sink';
+
+/** 64 KiB of request headers at most; more gets 431 (Node's parser enforces it). */
+export const MAX_HEADER_BYTES = 64 * 1024;
+
+export interface HttpHandlers {
+  request(req: ProxyRequest, sink: ResponseSink, socket: net.Socket): void;
+  /** `Upgrade` (e.g. WebSocket): after the head, bytes flow opaquely. */
+  upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** `CONNECT host:port` from an app using the proxy as an HTTP proxy. */
+  connect(req: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+export interface HttpServers {
+  http1: http.Server;
+  http2: http2.Http2Server;
+  /** True once shutdown began: answer what is in flight, then close each connection. */
+  draining: boolean;
+  /** Sends GOAWAY on every HTTP/2 session and closes idle HTTP/1 connections. */
+  drain(): void;
+}
+
+export function createHttpServers(handlers: HttpHandlers, headerTimeoutMs: number, log: Logger): HttpServers {
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const servers: HttpServers = {
+    draining: false,
+    http1: http.createServer(
+      { maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: headerTimeoutMs, requestTimeout: 0, keepAliveTimeout: 60_000 },
+      (req, res) => handlers.request(fromHttp1(req), new Http1Sink(res, () => servers.draining, log), req.socket),
+    ),
+    http2: http2.createServer({ maxHeaderListPairs: 512, maxSessionMemory: 64, settings: { initialWindowSize: 1 << 20 } }),
+    drain() {
+      servers.draining = true;
+      servers.http1.closeIdleConnections();
+      for (const session of sessions) session.close();
+    },
+  };
+  // Node checks header timeouts and tracks idle connections only for servers that listened; these servers get
+  // their connections handed over, so start that tracking by hand.
+  servers.http1.emit('listening');
+  servers.http1.on('upgrade', handlers.upgrade);
+  servers.http1.on('connect', handlers.connect);
+  servers.http1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket));
+  servers.http2.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+    session.on('error', () => {}); // the client's problem; its streams are already reset
+    session.setLocalWindowSize(8 << 20);
+  });
+  servers.http2.on('stream', (stream, headers) => {
+    stream.on('error', () => {}); // a reset client stream; the sink notices through 'close'
+    const req = fromHttp2(stream, headers);
+    handlers.request(req, new Http2Sink(stream, req.grpc, log), stream.session!.socket as net.Socket);
+  });
+  return servers;
+}
+
+// Node's defaults, made explicit and with the reason in the body: 431 for oversized headers, 408 for a client
+// too slow to send them, 400 for anything the parser rejects.
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, text] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout']
+        : [400, 'Bad Request'];
+  const body = `${text}: ${err.code ?? err.message}\n`;
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+}

@@ -1,0 +1,36 @@
+// weft-proxy: configuration comes from the environment only (CONTRACT.md "Proxy ports", "Other proxy env").
+import { ENV } from '../common/contract';
+import { exitWithError, UsageError } from '../common/errors';
+import { createLogger } from '../common/log';
+import { loadConfig } from './config';
+import { Proxy } from './proxy';
+
+const HELP = `weft-proxy: the weft data-plane proxy. Configured by environment variables:
+${Object.values(ENV)
+  .map((name) => `  ${name}`)
+  .join('\n')}
+Durations are written 250ms, 10s, 1m; addresses host:port. See docs/contract.md.
+`;
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const config = loadConfig();
+  if (!config.identity.disabled) {
+    // mTLS is not built yet ([identity]); refuse rather than silently run the mesh in plaintext.
+    throw new UsageError(`mTLS identity is not available in this build; set ${ENV.identityDisabled}=true to run without it`);
+  }
+  const log = createLogger('weft-proxy', config.logLevel, config.logFormat);
+  let proxy: Proxy | undefined;
+  const stop = () => {
+    if (!proxy) process.exit(0);
+    void proxy.shutdown().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  proxy = await Proxy.start(config, log, stop);
+}
+
+main().catch((err) => exitWithError('weft-proxy', err));

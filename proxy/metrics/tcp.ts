@@ -1,0 +1,21 @@
+// TCP connection metrics: counted once when a connection opens and once when it closes (bytes are read off
+// the socket then), never per chunk.
+import type { Socket } from 'node:net';
+import type { ProxyRegistry } from './registry';
+
+export type TcpLabels = Record<string, string>;
+
+export function trackConnection(registry: ProxyRegistry, socket: Socket, labels: TcpLabels): void {
+  registry.tcpOpenTotal.inc(labels);
+  registry.tcpOpenConnections.inc(labels);
+  let error: string | undefined;
+  socket.once('error', (err: NodeJS.ErrnoException) => {
+    error = err.code ?? 'error';
+  });
+  socket.once('close', () => {
+    registry.tcpOpenConnections.dec(labels);
+    registry.tcpReadBytesTotal.inc(labels, socket.bytesRead);
+    registry.tcpWriteBytesTotal.inc(labels, socket.bytesWritten);
+    registry.tcpCloseTotal.inc(error ? { ...labels, classification: 'failure', error } : { ...labels, classification: 'success' });
+  });
+}

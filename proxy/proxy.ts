@@ -1,0 +1,118 @@
+// Assembles the proxy: discovery, the outbound and inbound stacks, their listeners, the admin server, and the
+// graceful shutdown that ties them together.
+import type * as http from 'node:http';
+import { createAdminServer, listenAdmin, sendText } from '../common/admin-server';
+import { formatHostPort, HostPort } from '../common/address';
+import type { Logger } from '../common/log';
+import type { Config } from './config';
+import { FileDiscovery } from './discovery/file-source';
+import type { Discovery } from './discovery/types';
+import { createInbound } from './inbound/stack';
+import { ProxyRegistry } from './metrics/registry';
+import { createOutbound } from './outbound/stack';
+import { Listener } from './transport/listener';
+
+const DRAIN_POLL_MS = 50;
+
+export interface ProxyAddresses {
+  outbound: HostPort;
+  inbound: HostPort;
+  admin: HostPort;
+}
+
+export class Proxy {
+  private shuttingDown?: Promise<void>;
+
+  private constructor(
+    readonly addresses: ProxyAddresses,
+    private readonly config: Config,
+    private readonly log: Logger,
+    private readonly discovery: Discovery,
+    private readonly listeners: Listener[],
+    private readonly stacks: ReturnType<typeof createOutbound | typeof createInbound>[],
+    private readonly admin: http.Server,
+  ) {}
+
+  static async start(config: Config, log: Logger, onShutdownRequest: () => void): Promise<Proxy> {
+    const registry = new ProxyRegistry();
+    const discovery = createDiscovery(config, log);
+    const outbound = createOutbound(config, discovery, registry, log);
+    const inbound = createInbound(config, registry, log);
+    const listeners = [
+      new Listener('outbound', config.outboundAddr, outbound.onConnection),
+      new Listener('inbound', config.inboundAddr, inbound.onConnection),
+    ];
+    let proxy: Proxy | undefined;
+    const admin = createAdminServer({
+      registry: registry.registry,
+      notReadyReason: () => (proxy === undefined ? 'starting' : proxy.shuttingDown ? 'shutting down' : undefined),
+      routes: {
+        '/shutdown': {
+          method: 'POST',
+          loopbackOnly: true,
+          handle: (_req, res) => {
+            sendText(res, 202, 'shutting down\n');
+            onShutdownRequest();
+          },
+        },
+        '/config.json': { method: 'GET', handle: (_req, res) => sendText(res, 200, JSON.stringify(describe(config), null, 2), 'application/json') },
+      },
+    });
+    try {
+      const [outboundAddr, inboundAddr, adminAddr] = await Promise.all([...listeners.map((l) => l.listen()), listenAdmin(admin, config.adminAddr)]);
+      proxy = new Proxy({ outbound: outboundAddr, inbound: inboundAddr, admin: adminAddr }, config, log, discovery, listeners, [outbound, inbound], admin);
+    } catch (err) {
+      await Promise.all(listeners.map((l) => l.stopAccepting()));
+      admin.close();
+      discovery.close();
+      throw err;
+    }
+    log.info({ outbound: formatHostPort(proxy.addresses.outbound), inbound: formatHostPort(proxy.addresses.inbound), admin: formatHostPort(proxy.addresses.admin) }, 'proxy ready');
+    return proxy;
+  }
+
+  /**
+   * Stops accepting, lets requests in flight finish within the grace period (HTTP/1 connections close after
+   * their response, HTTP/2 sessions get GOAWAY), then closes whatever is left.
+   */
+  shutdown(): Promise<void> {
+    this.shuttingDown ??= this.drain();
+    return this.shuttingDown;
+  }
+
+  private async drain(): Promise<void> {
+    const deadline = Date.now() + this.config.shutdownGracePeriodMs;
+    await Promise.all(this.listeners.map((l) => l.stopAccepting()));
+    for (const stack of this.stacks) stack.servers.drain();
+    const openConnections = () => this.listeners.reduce((n, l) => n + l.open.size, 0);
+    while (openConnections() > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+      for (const stack of this.stacks) stack.servers.http1.closeIdleConnections();
+    }
+    const cut = openConnections();
+    if (cut > 0) this.log.warn({ connections: cut, gracePeriodMs: this.config.shutdownGracePeriodMs }, 'grace period over; closing remaining connections');
+    for (const listener of this.listeners) for (const socket of listener.open) socket.destroy();
+    await Promise.all(this.stacks.map((s) => s.upstreams.close()));
+    this.discovery.close();
+    await new Promise((resolve) => this.admin.close(resolve));
+  }
+}
+
+function createDiscovery(config: Config, log: Logger): Discovery {
+  switch (config.destination.kind) {
+    case 'file':
+      return new FileDiscovery(config.destination.path, log);
+    case 'none':
+      return { resolve: () => undefined, close: () => {} };
+    case 'grpc':
+      throw new Error('the destination service client is not built yet; use WEFT_PROXY_DESTINATION_FILE');
+  }
+}
+
+/** /config.json: the effective configuration, with sets as sorted lists. */
+function describe(config: Config): unknown {
+  return JSON.parse(
+    JSON.stringify(config, (_key, value: unknown) => (value instanceof Set ? [...(value as Set<number>)].sort((a, b) => a - b) : value)),
+  );
+}
+
