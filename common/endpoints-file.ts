@@ -33,7 +33,7 @@ export class EndpointsFileError extends Error {
 
 /** Parses the file's text; throws EndpointsFileError naming the line and column, or the entry, that is wrong. */
 export function parseEndpointsFile(text: string, source = 'endpoints file'): FileService[] {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text);
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
     const [line, col] = err.linePos?.[0] ? [err.linePos[0].line, err.linePos[0].col] : [0, 0];
