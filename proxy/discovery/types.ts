@@ -32,8 +32,18 @@ export interface Discovery {
   close(): void;
 }
 
-/** `Host` / `:authority` as discovery keys it: lower-case, with the port made explicit. */
+const normalized = new Map<string, string>();
+const MAX_NORMALIZED = 10_000;
+
+/** `Host` / `:authority` as discovery keys it: lower-case, with the port made explicit. Memoized: hot path. */
 export function normalizeAuthority(authority: string, defaultPort = 80): string {
-  const lower = authority.toLowerCase();
-  return /:\d+$/.test(lower) ? lower : `${lower}:${defaultPort}`;
+  const key = defaultPort === 80 ? authority : `${authority}\n${defaultPort}`;
+  let result = normalized.get(key);
+  if (result === undefined) {
+    const lower = authority.toLowerCase();
+    result = /:\d+$/.test(lower) ? lower : `${lower}:${defaultPort}`;
+    if (normalized.size >= MAX_NORMALIZED) normalized.clear();
+    normalized.set(key, result);
+  }
+  return result;
 }

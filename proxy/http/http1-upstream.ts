@@ -11,8 +11,8 @@ import type { ResponseSink } from './sink';
 
 export interface UpstreamOptions {
   connectTimeoutMs: number;
-  /** Called with every new connection to the endpoint (for TCP metrics). */
-  onConnection?: (socket: Socket) => void;
+  /** Called with every new connection to an endpoint (for TCP metrics). */
+  onConnection?: (socket: Socket, endpoint: string) => void;
 }
 
 export class Http1Upstream {
@@ -30,7 +30,7 @@ export class Http1Upstream {
       connect: options.onConnection
         ? (opts, cb) =>
             connect(opts, (err, socket) => {
-              if (socket) options.onConnection!(socket as Socket);
+              if (socket) options.onConnection!(socket as Socket, this.key);
               (cb as (e: Error | null, s: unknown) => void)(err, socket);
             })
         : connect,

@@ -73,7 +73,7 @@ export class Http2Upstream {
 
   private openSocket(): Socket {
     const socket = require('node:net').connect({ host: this.addr.host, port: this.addr.port, noDelay: true }) as Socket;
-    this.options.onConnection?.(socket);
+    this.options.onConnection?.(socket, this.key);
     return socket;
   }
 }

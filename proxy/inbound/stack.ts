@@ -4,6 +4,7 @@
 //     Upgrade, opaque → connect to the app → splice bytes
 import type * as net from 'node:net';
 import type { HostPort } from '../../common/address';
+import { TLS_NO_IDENTITY } from '../../common/contract';
 import type { Logger } from '../../common/log';
 import type { Config } from '../config';
 import { ProxyError, upstreamError } from '../http/errors';
@@ -20,17 +21,18 @@ import { connectTo, splice } from '../transport/opaque';
 import { InboundHttp, noAppError } from './http';
 
 export function createInbound(config: Config, registry: ProxyRegistry, log: Logger) {
-  const upstreams = new Upstreams({
-    connectTimeoutMs: config.inboundConnectTimeoutMs,
-    onConnection: (socket) => trackConnection(registry, socket, { direction: 'inbound', peer: 'dst' }),
-  });
+  const onUpstream = (socket: net.Socket, endpoint: string) =>
+    trackConnection(registry, socket, { direction: 'inbound', peer: 'dst', target_addr: endpoint, tls: TLS_NO_IDENTITY });
+  const upstreams = new Upstreams({ connectTimeoutMs: config.inboundConnectTimeoutMs, onConnection: onUpstream });
   const http = new InboundHttp(config.inboundAppAddr, upstreams, new TargetCache(registry, inboundLabels));
 
   async function opaque(socket: net.Socket): Promise<void> {
     const app = http.app(socket);
     if (!app) return void socket.destroy();
     try {
-      await splice(socket, await connectTo(app.addr, config.inboundConnectTimeoutMs));
+      const upstream = await connectTo(app.addr, config.inboundConnectTimeoutMs);
+      onUpstream(upstream, app.key);
+      await splice(socket, upstream);
     } catch (err) {
       log.warn({ endpoint: app.key, error: upstreamError(err as Error, app.key).message }, 'inbound opaque connection failed');
       socket.destroy();
@@ -56,7 +58,7 @@ export function createInbound(config: Config, registry: ProxyRegistry, log: Logg
     servers,
     upstreams,
     onConnection(socket: net.Socket): void {
-      trackConnection(registry, socket, { direction: 'inbound', peer: 'src' });
+      trackConnection(registry, socket, { direction: 'inbound', peer: 'src', tls: TLS_NO_IDENTITY });
       acceptConnection(socket, {
         servers,
         detectTimeoutMs: config.detectProtocolTimeoutMs,

@@ -4,6 +4,7 @@
 //     CONNECT, Upgrade, opaque → resolve → connect → splice bytes
 // Metrics: TCP per connection (tcp.ts), HTTP per target (targets.ts), recorded in the response sinks.
 import type * as net from 'node:net';
+import { TLS_NO_IDENTITY } from '../../common/contract';
 import type { Logger } from '../../common/log';
 import { RoundRobin } from '../balance/round-robin';
 import type { Config } from '../config';
@@ -19,12 +20,11 @@ import { OutboundHttp } from './http';
 import { OutboundTcp } from './tcp';
 
 export function createOutbound(config: Config, discovery: Discovery, registry: ProxyRegistry, log: Logger) {
-  const upstreams = new Upstreams({
-    connectTimeoutMs: config.outboundConnectTimeoutMs,
-    onConnection: (socket) => trackConnection(registry, socket, { direction: 'outbound', peer: 'dst' }),
-  });
+  const onUpstream = (socket: net.Socket, endpoint: string) =>
+    trackConnection(registry, socket, { direction: 'outbound', peer: 'dst', target_addr: endpoint, tls: TLS_NO_IDENTITY });
+  const upstreams = new Upstreams({ connectTimeoutMs: config.outboundConnectTimeoutMs, onConnection: onUpstream });
   const http = new OutboundHttp(discovery, new RoundRobin(), upstreams, new TargetCache(registry, outboundLabels));
-  const tcp = new OutboundTcp(http, config.outboundConnectTimeoutMs, log);
+  const tcp = new OutboundTcp(http, config.outboundConnectTimeoutMs, log, onUpstream);
   const servers: HttpServers = createHttpServers(
     {
       request: (req, sink, socket) => http.handle(req, sink, socket),
@@ -38,7 +38,7 @@ export function createOutbound(config: Config, discovery: Discovery, registry: P
     servers,
     upstreams,
     onConnection(socket: net.Socket): void {
-      trackConnection(registry, socket, { direction: 'outbound', peer: 'src' });
+      trackConnection(registry, socket, { direction: 'outbound', peer: 'src', tls: TLS_NO_IDENTITY });
       acceptConnection(socket, {
         servers,
         detectTimeoutMs: config.detectProtocolTimeoutMs,

@@ -18,6 +18,8 @@ export class OutboundTcp {
     private readonly http: OutboundHttp,
     private readonly connectTimeoutMs: number,
     private readonly log: Logger,
+    /** Called with each upstream connection (for TCP metrics). */
+    private readonly onUpstream: (socket: net.Socket, endpoint: string) => void,
   ) {}
 
   async opaque(socket: net.Socket, origDst: HostPort | undefined): Promise<void> {
@@ -52,6 +54,7 @@ export class OutboundTcp {
     let upstream: net.Socket;
     try {
       upstream = await connectTo(addr, this.connectTimeoutMs);
+      this.onUpstream(upstream, key);
     } catch (err) {
       const error = upstreamError(err as Error, key);
       this.log.warn({ authority, endpoint: key, error: error.message }, 'opaque connection failed');
