@@ -15,6 +15,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   cli: ['common', 'certs', 'proxy', 'injector', 'controller', 'cli', 'dashboard'],
   dashboard: ['common', 'certs', 'proxy', 'injector', 'controller', 'dashboard'],
   bench: ['common', 'certs', 'proxy', 'injector', 'controller', 'cli', 'dashboard', 'bench'],
+  test: ['common', 'certs', 'proxy', 'injector', 'controller', 'cli', 'dashboard', 'test'],
 };
 /** Files at the repository root that any layer may read (the version number). */
 const SHARED_ROOT_FILES = new Set(['package.json']);
