@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_USAGE, exitWithError } from '../common/errors';
 import { registerVersion } from './commands/version';
+import { registerDemo } from './commands/demo';
+import { registerCerts } from './commands/certs';
 
 export function buildProgram(): Command {
   const program = new Command('weft')
@@ -10,6 +12,8 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error:/, 'weft: error:')) });
   registerVersion(program);
+  registerDemo(program);
+  registerCerts(program);
   return program;
 }
 

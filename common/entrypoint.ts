@@ -7,7 +7,8 @@ const ROOT = path.resolve(__dirname, '..');
 
 /** Node arguments that run `module` (a path from the repository root without extension, e.g. `proxy/main`). */
 export function nodeArgsFor(module: string): string[] {
-  return RUNNING_FROM_SOURCE ? ['--require', 'tsx/cjs', path.join(ROOT, `${module}.ts`)] : [path.join(ROOT, `${module}.js`)];
+  // tsx is resolved from this install, not from the caller's working directory.
+  return RUNNING_FROM_SOURCE ? ['--require', require.resolve('tsx/cjs'), path.join(ROOT, `${module}.ts`)] : [path.join(ROOT, `${module}.js`)];
 }
 
 export const REPO_ROOT = RUNNING_FROM_SOURCE ? ROOT : path.resolve(ROOT, '..');
