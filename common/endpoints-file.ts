@@ -18,6 +18,8 @@ export interface RetrySpec {
   grpc?: string;
   limit?: number;
   timeoutMs?: number;
+  /** Methods that may be retried besides the idempotent ones: `all`, or a list like `POST,PATCH`. */
+  methods?: string;
 }
 
 export interface FileService {
@@ -37,7 +39,9 @@ export function parseEndpointsFile(text: string, source = 'endpoints file'): Fil
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
     const [line, col] = err.linePos?.[0] ? [err.linePos[0].line, err.linePos[0].col] : [0, 0];
-    throw new EndpointsFileError(`${source}:${line}:${col}: ${err.message.split('\n')[0]}`);
+    // The library's message repeats the position and appends a code excerpt; keep only what went wrong.
+    const what = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    throw new EndpointsFileError(`${source}:${line}:${col}: ${what}`);
   }
   const root = doc.toJS() as unknown;
   const where = (path: string) => `${source}: ${path}`;
@@ -90,6 +94,7 @@ function parseRetry(entry: unknown, path: string, where: (p: string) => string):
   const retry: RetrySpec = {};
   if (e.http !== undefined) retry.http = String(e.http);
   if (e.grpc !== undefined) retry.grpc = String(e.grpc);
+  if (e.methods !== undefined) retry.methods = String(e.methods);
   if (e.limit !== undefined) {
     if (!Number.isInteger(e.limit) || (e.limit as number) < 0) {
       throw new EndpointsFileError(where(`${path}.limit must be a whole number`));

@@ -12,8 +12,11 @@ import {
 import { DURATION_FORM, parseDuration } from '../common/duration';
 import { UsageError } from '../common/errors';
 import { LOG_LEVELS, LogFormat, LogLevel } from '../common/log';
+import { parsePortList, PORT_LIST_FORM } from '../common/port-list';
 
-export type DestinationSource = { kind: 'file'; path: string } | { kind: 'grpc'; addr: HostPort } | { kind: 'none' };
+export { parsePortList };
+
+export type DestinationSource = { kind: 'file'; path: string } | { kind: 'grpc'; addr: HostPort; contextToken: string } | { kind: 'none' };
 
 export interface IdentityConfig {
   disabled: boolean;
@@ -63,7 +66,7 @@ export function loadConfig(env: Env = process.env): Config {
     destination: destinationFile
       ? { kind: 'file', path: destinationFile }
       : destinationSvc
-        ? { kind: 'grpc', addr: destinationSvc }
+        ? { kind: 'grpc', addr: destinationSvc, contextToken: read.string(ENV.destinationContext) ?? '' }
         : { kind: 'none' },
     identity: {
       disabled: read.boolean(ENV.identityDisabled) ?? false,
@@ -110,7 +113,7 @@ class EnvReader {
 
   /** `25,587,8000-8100`; an empty list is written as a single comma-free blank, i.e. unset. */
   ports(name: string): Set<number> | undefined {
-    return this.parse(name, parsePortList, 'a comma-separated list of ports and ranges, e.g. 25,587,8000-8100');
+    return this.parse(name, parsePortList, PORT_LIST_FORM);
   }
 
   private parse<T>(name: string, parse: (v: string) => T | undefined, form: string): T | undefined {
@@ -120,17 +123,4 @@ class EnvReader {
     if (parsed === undefined) throw new UsageError(`${name}=${JSON.stringify(value)} is not valid: expected ${form}`);
     return parsed;
   }
-}
-
-export function parsePortList(text: string): Set<number> | undefined {
-  const ports = new Set<number>();
-  for (const part of text.split(',')) {
-    const m = /^\s*(\d{1,5})(?:\s*-\s*(\d{1,5}))?\s*$/.exec(part);
-    if (!m) return undefined;
-    const from = Number(m[1]);
-    const to = m[2] === undefined ? from : Number(m[2]);
-    if (from < 1 || to > 65535 || from > to || to - from > 65535) return undefined;
-    for (let p = from; p <= to; p++) ports.add(p);
-  }
-  return ports;
 }

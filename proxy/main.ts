@@ -1,6 +1,6 @@
 // weft-proxy: configuration comes from the environment only (CONTRACT.md "Proxy ports", "Other proxy env").
 import { ENV } from '../common/contract';
-import { exitWithError, UsageError } from '../common/errors';
+import { exitWithError } from '../common/errors';
 import { createLogger } from '../common/log';
 import { loadConfig } from './config';
 import { Proxy } from './proxy';
@@ -18,10 +18,6 @@ async function main(): Promise<void> {
     return;
   }
   const config = loadConfig();
-  if (!config.identity.disabled) {
-    // mTLS is not built yet ([identity]); refuse rather than silently run the mesh in plaintext.
-    throw new UsageError(`mTLS identity is not available in this build; set ${ENV.identityDisabled}=true to run without it`);
-  }
   const log = createLogger('weft-proxy', config.logLevel, config.logFormat);
   let proxy: Proxy | undefined;
   const stop = () => {

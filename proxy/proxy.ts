@@ -3,11 +3,16 @@
 import type * as http from 'node:http';
 import { createAdminServer, listenAdmin, sendText } from '../common/admin-server';
 import { formatHostPort, HostPort } from '../common/address';
+import { systemClock } from '../common/clock';
 import type { Logger } from '../common/log';
 import type { Config } from './config';
 import { FileDiscovery } from './discovery/file-source';
+import { GrpcDiscovery } from './discovery/grpc-client';
 import type { Discovery } from './discovery/types';
+import { createLocalIdentity } from './identity/from-config';
+import type { LocalIdentity } from './identity/local-identity';
 import { createInbound } from './inbound/stack';
+import { createIdentityMetrics } from './metrics/identity';
 import { ProxyRegistry } from './metrics/registry';
 import { createOutbound } from './outbound/stack';
 import { Listener } from './transport/listener';
@@ -31,13 +36,16 @@ export class Proxy {
     private readonly listeners: Listener[],
     private readonly stacks: ReturnType<typeof createOutbound | typeof createInbound>[],
     private readonly admin: http.Server,
+    private readonly identity: LocalIdentity | undefined,
   ) {}
 
   static async start(config: Config, log: Logger, onShutdownRequest: () => void): Promise<Proxy> {
     const registry = new ProxyRegistry();
-    const discovery = createDiscovery(config, log);
-    const outbound = createOutbound(config, discovery, registry, log);
-    const inbound = createInbound(config, registry, log);
+    // Without identity disabled on purpose, the proxy has its own certificate and mTLS to every meshed peer.
+    const identity = config.identity.disabled ? undefined : createLocalIdentity(config.identity, createIdentityMetrics(registry.registry), systemClock, log);
+    const discovery = createDiscovery(config, log, registry);
+    const outbound = createOutbound(config, discovery, registry, log, identity);
+    const inbound = createInbound(config, registry, log, identity);
     const listeners = [
       new Listener('outbound', config.outboundAddr, outbound.onConnection),
       new Listener('inbound', config.inboundAddr, inbound.onConnection),
@@ -45,7 +53,7 @@ export class Proxy {
     let proxy: Proxy | undefined;
     const admin = createAdminServer({
       registry: registry.registry,
-      notReadyReason: () => (proxy === undefined ? 'starting' : proxy.shuttingDown ? 'shutting down' : undefined),
+      notReadyReason: () => (proxy === undefined ? 'starting' : proxy.shuttingDown ? 'shutting down' : identity?.notReadyReason()),
       routes: {
         '/shutdown': {
           method: 'POST',
@@ -60,13 +68,16 @@ export class Proxy {
     });
     try {
       const [outboundAddr, inboundAddr, adminAddr] = await Promise.all([...listeners.map((l) => l.listen()), listenAdmin(admin, config.adminAddr)]);
-      proxy = new Proxy({ outbound: outboundAddr, inbound: inboundAddr, admin: adminAddr }, config, log, discovery, listeners, [outbound, inbound], admin);
+      proxy = new Proxy({ outbound: outboundAddr, inbound: inboundAddr, admin: adminAddr }, config, log, discovery, listeners, [outbound, inbound], admin, identity);
     } catch (err) {
       await Promise.all(listeners.map((l) => l.stopAccepting()));
       admin.close();
       discovery.close();
+      identity?.close();
       throw err;
     }
+    // Listeners are up first so /ready can say why there is no certificate yet; plaintext is served meanwhile.
+    identity?.start();
     log.info({ outbound: formatHostPort(proxy.addresses.outbound), inbound: formatHostPort(proxy.addresses.inbound), admin: formatHostPort(proxy.addresses.admin) }, 'proxy ready');
     return proxy;
   }
@@ -94,18 +105,19 @@ export class Proxy {
     for (const listener of this.listeners) for (const socket of listener.open) socket.destroy();
     await Promise.all(this.stacks.map((s) => s.upstreams.close()));
     this.discovery.close();
+    this.identity?.close();
     await new Promise((resolve) => this.admin.close(resolve));
   }
 }
 
-function createDiscovery(config: Config, log: Logger): Discovery {
+function createDiscovery(config: Config, log: Logger, registry: ProxyRegistry): Discovery {
   switch (config.destination.kind) {
     case 'file':
       return new FileDiscovery(config.destination.path, log);
     case 'none':
       return { resolve: () => undefined, close: () => {} };
     case 'grpc':
-      throw new Error('the destination service client is not built yet; use WEFT_PROXY_DESTINATION_FILE');
+      return new GrpcDiscovery({ addr: config.destination.addr, contextToken: config.destination.contextToken, log, registry: registry.registry });
   }
 }
 

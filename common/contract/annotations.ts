@@ -24,5 +24,6 @@ export const ROUTE = {
   retryGrpc: 'retry.weft.io/grpc',
   retryLimit: 'retry.weft.io/limit',
   retryTimeout: 'retry.weft.io/timeout',
+  retryMethods: 'retry.weft.io/methods',
   requestTimeout: 'timeout.weft.io/request',
 } as const;

@@ -11,6 +11,9 @@ export const ENV = {
   logFormat: `${P}LOG_FORMAT`,
   destinationSvcAddr: `${P}DESTINATION_SVC_ADDR`,
   destinationFile: `${P}DESTINATION_FILE`,
+  // Beyond CONTRACT.md, documented in docs/contract.md: who the proxy is, sent with every discovery request
+  // (JSON, {"ns":"<pod namespace>"}) so short names resolve in the pod's own namespace, as in Linkerd2.
+  destinationContext: `${P}DESTINATION_CONTEXT`,
   identitySvcAddr: `${P}IDENTITY_SVC_ADDR`,
   identityDir: `${P}IDENTITY_DIR`,
   identityTokenFile: `${P}IDENTITY_TOKEN_FILE`,

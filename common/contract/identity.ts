@@ -19,3 +19,7 @@ export function identityName(
 export function spiffeId(serviceAccount: string, namespace: string, trustDomain = DEFAULT_TRUST_DOMAIN): string {
   return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
 }
+
+/** File names `weft certs` writes and `weft-controller identity --issuer-dir` reads (CONTRACT.md "Certificates from the CLI"). */
+export const ANCHOR_FILES = { cert: 'ca.crt', key: 'ca.key' } as const;
+export const ISSUER_FILES = { cert: 'issuer.crt', key: 'issuer.key' } as const;

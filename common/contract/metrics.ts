@@ -11,6 +11,8 @@ export const METRIC = {
   tcpWriteBytesTotal: 'tcp_write_bytes_total',
   identityCertExpiration: 'identity_cert_expiration_timestamp_seconds',
   identityCertRefreshTotal: 'identity_cert_refresh_total',
+  retryTotal: 'retry_total',
+  retryBudgetExhaustedTotal: 'retry_budget_exhausted_total',
 } as const;
 
 export const LATENCY_BUCKETS_MS: readonly number[] = [
@@ -34,3 +36,19 @@ export const TARGET_LABELS = [
 
 export const TLS_TRUE = 'true';
 export const TLS_NO_IDENTITY = 'no_identity';
+
+/** Discovery's own metrics (beyond Linkerd2's names): the controller's streams, and each proxy's view of them. */
+export const DESTINATION_METRIC = {
+  /** Controller: open Get / GetProfile streams, by `method`. */
+  serverStreams: 'destination_server_streams',
+  /** Controller: messages sent, by `method` and `kind` (add, remove, no_endpoints, not_in_cluster, profile). */
+  serverUpdatesTotal: 'destination_server_updates_total',
+  /** Proxy: authorities it follows, by `state` (live, reconnecting). */
+  clientStreams: 'destination_client_streams',
+  /** Proxy: messages received, by `kind`. */
+  clientUpdatesTotal: 'destination_client_updates_total',
+  /** Proxy: streams opened again after they failed. */
+  clientReconnectsTotal: 'destination_client_reconnects_total',
+  /** Proxy: how long the oldest answer still in force has gone unconfirmed (its stream down); 0 when all are live. */
+  clientStaleSeconds: 'destination_client_stale_seconds',
+} as const;

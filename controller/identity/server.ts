@@ -2,12 +2,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { Logger } from '../../common/log';
 import { certify, CertifyDeps, CertifyRefusal } from './certify';
+import type { IdentityServiceMetrics } from './metrics';
 import { CertifyRequest, CertifyResponse, IDENTITY_SERVICE } from './proto';
 
 export interface IdentityServerOptions extends CertifyDeps {
   /** host:port; port 0 picks a free one (read it back from `port`). */
   address: string;
   log: Logger;
+  metrics?: IdentityServiceMetrics;
 }
 
 export interface IdentityServer {
@@ -16,7 +18,7 @@ export interface IdentityServer {
 }
 
 export async function startIdentityServer(options: IdentityServerOptions): Promise<IdentityServer> {
-  const { log } = options;
+  const { log, metrics } = options;
   const server = new grpc.Server();
   server.addService(IDENTITY_SERVICE, {
     Certify: (
@@ -24,10 +26,16 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
       callback: grpc.sendUnaryData<CertifyResponse>,
     ) => {
       certify(call.request, options).then(
-        (response) => callback(null, response),
+        (response) => {
+          metrics?.issued.inc();
+          callback(null, response);
+        },
         (err: unknown) => {
+          metrics?.refused.inc({ reason: err instanceof CertifyRefusal ? grpc.status[err.code].toLowerCase() : 'internal' });
           if (err instanceof CertifyRefusal) {
-            log.info({ identity: call.request.identity, code: grpc.status[err.code], reason: err.message }, 'certify refused');
+            // An expired issuer refuses every proxy: that is the operator's problem to fix now, not the caller's.
+            const level = err.code === grpc.status.FAILED_PRECONDITION ? 'error' : 'info';
+            log[level]({ identity: call.request.identity, code: grpc.status[err.code], reason: err.message }, 'certify refused');
             callback({ code: err.code, details: err.message });
             return;
           }

@@ -29,6 +29,12 @@ export interface Service {
 export interface Discovery {
   /** The service this authority names, or undefined when discovery does not know it. */
   resolve(authority: string): Service | undefined;
+  /**
+   * For sources that learn of an authority only when it is first asked for (the destination client): a promise
+   * that settles once its first answer is in (or a short wait is over), so the first request can wait for it.
+   * Undefined when resolve() can answer now.
+   */
+  firstAnswer?(authority: string): Promise<void> | undefined;
   close(): void;
 }
 

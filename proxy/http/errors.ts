@@ -1,6 +1,7 @@
 // Responses the proxy makes itself (CONTRACT.md): 502 upstream connect or protocol error, 503 no endpoints /
 // fail-fast / load shed, 504 timeout, each with `weft-proxy-error: <reason>`; gRPC callers get the matching
 // grpc-status instead of a bare HTTP status.
+import { isTlsError } from '../transport/tls-connect';
 
 export type ProxyErrorReason =
   | 'unknown-authority'
@@ -8,7 +9,10 @@ export type ProxyErrorReason =
   | 'connect-failed'
   | 'upstream-reset'
   | 'upstream-protocol-error'
+  | 'upstream-tls-error'
   | 'timeout'
+  | 'fail-fast'
+  | 'load-shed'
   | 'shutting-down';
 
 const STATUS: Record<ProxyErrorReason, 502 | 503 | 504> = {
@@ -17,7 +21,10 @@ const STATUS: Record<ProxyErrorReason, 502 | 503 | 504> = {
   'connect-failed': 502,
   'upstream-reset': 502,
   'upstream-protocol-error': 502,
+  'upstream-tls-error': 502,
   timeout: 504,
+  'fail-fast': 503,
+  'load-shed': 503,
   'shutting-down': 503,
 };
 
@@ -46,7 +53,12 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', '
 
 /** Classifies a failure talking to an upstream endpoint. */
 export function upstreamError(err: Error & { code?: string }, endpoint: string): ProxyError {
-  const code = err.code ?? '';
+  // An h2 stream cancelled because its session could not connect carries the socket's error as its cause.
+  const cause = err.cause as (Error & { code?: string }) | undefined;
+  // mTLS to a peer proxy failed: its certificate did not verify or named someone else, or we have none yet.
+  const tlsFailure = isTlsError(err) ? err : isTlsError(cause) ? cause : undefined;
+  if (tlsFailure) return new ProxyError('upstream-tls-error', `mTLS to ${endpoint} failed: ${tlsFailure.message} (${tlsFailure.code})`);
+  const code = (cause?.code !== undefined && CONNECT_ERRORS.has(cause.code) ? cause.code : err.code) ?? '';
   if (CONNECT_ERRORS.has(code)) return new ProxyError('connect-failed', `connect to ${endpoint} failed: ${code}`);
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'ERR_HTTP2_STREAM_ERROR' || code === 'EPIPE') {
     return new ProxyError('upstream-reset', `${endpoint} reset the connection (${code})`);

@@ -4,15 +4,18 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { buildConnector, Dispatcher, Pool } from 'undici';
 import { formatHostPort, HostPort } from '../../common/address';
+import type { MtlsConnector } from '../transport/tls-connect';
 import { upstreamError } from './errors';
 import { forwardHeaders, Headers, responseHeaders } from './headers';
 import type { ProxyRequest } from './request';
-import type { ResponseSink } from './sink';
+import type { UpstreamSink } from './sink';
 
 export interface UpstreamOptions {
   connectTimeoutMs: number;
-  /** Called with every new connection to an endpoint (for TCP metrics). */
-  onConnection?: (socket: Socket, endpoint: string) => void;
+  /** Called with every new connection to an endpoint (for TCP metrics); `serverId` when it is mTLS. */
+  onConnection?: (socket: Socket, endpoint: string, serverId?: string) => void;
+  /** Originates mTLS to endpoints with an identity; absent when the proxy runs without identity. */
+  mtls?: MtlsConnector;
 }
 
 export class Http1Upstream {
@@ -37,7 +40,7 @@ export class Http1Upstream {
     });
   }
 
-  send(req: ProxyRequest, sink: ResponseSink, dropWeftHeaders = false): void {
+  send(req: ProxyRequest, sink: UpstreamSink, dropWeftHeaders = false): void {
     const headers = forwardHeaders(req.headers, { dropWeftHeaders });
     headers.host = req.authority;
     // undici destroys a stream body once it has read it. For an HTTP/2 stream that would reset the stream
@@ -58,7 +61,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   private headers?: Headers;
 
   constructor(
-    private readonly sink: ResponseSink,
+    private readonly sink: UpstreamSink,
     private readonly endpoint: string,
   ) {}
 

@@ -56,7 +56,7 @@ export class Http2Sink extends ResponseSink {
           ':status': 200,
           'content-type': 'application/grpc',
           'grpc-status': String(error.grpcStatus),
-          'grpc-message': encodeURIComponent(error.message),
+          'grpc-message': grpcPercentEncode(error.message),
           [PROXY_ERROR]: error.reason,
         },
         { endStream: true },
@@ -70,4 +70,9 @@ export class Http2Sink extends ResponseSink {
   protected abortResponse(): void {
     this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
   }
+}
+
+/** grpc-message's percent-encoding (gRPC PROTOCOL-HTTP2): only '%' and bytes outside printable ASCII are encoded. */
+function grpcPercentEncode(text: string): string {
+  return text.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => encodeURIComponent(c));
 }

@@ -9,7 +9,7 @@ import { upstreamError } from './errors';
 import { forwardHeaders, Headers, responseHeaders } from './headers';
 import type { UpstreamOptions } from './http1-upstream';
 import type { ProxyRequest } from './request';
-import type { ResponseSink } from './sink';
+import type { UpstreamSink } from './sink';
 
 const SESSION_SETTINGS: http2.Settings = { initialWindowSize: 1 << 20, enablePush: false };
 
@@ -20,11 +20,13 @@ export class Http2Upstream {
   constructor(
     private readonly addr: HostPort,
     private readonly options: UpstreamOptions,
+    /** The peer proxy's identity: the session is mTLS and the peer must prove it. */
+    private readonly serverId?: string,
   ) {
     this.key = formatHostPort(addr);
   }
 
-  send(req: ProxyRequest, sink: ResponseSink, dropWeftHeaders = false): void {
+  send(req: ProxyRequest, sink: UpstreamSink, dropWeftHeaders = false): void {
     const headers: http2.OutgoingHttpHeaders = forwardHeaders(req.headers, { dropWeftHeaders, keepTeTrailers: true });
     headers[':method'] = req.method;
     headers[':path'] = req.path;
@@ -72,13 +74,17 @@ export class Http2Upstream {
   }
 
   private openSocket(): Socket {
-    const socket = require('node:net').connect({ host: this.addr.host, port: this.addr.port, noDelay: true }) as Socket;
-    this.options.onConnection?.(socket, this.key);
+    // Without a local identity (WEFT_PROXY_IDENTITY_DISABLED) there is no mTLS to originate: plaintext h2.
+    const mtls = this.serverId !== undefined ? this.options.mtls : undefined;
+    const socket = mtls
+      ? mtls.open(this.addr, this.serverId!, 'h2')
+      : (require('node:net').connect({ host: this.addr.host, port: this.addr.port, noDelay: true }) as Socket);
+    this.options.onConnection?.(socket, this.key, mtls ? this.serverId : undefined);
     return socket;
   }
 }
 
-function relay(stream: http2.ClientHttp2Stream, sink: ResponseSink, endpoint: string): void {
+function relay(stream: http2.ClientHttp2Stream, sink: UpstreamSink, endpoint: string): void {
   let headers: Headers | undefined;
   let trailers: Headers | undefined;
   let ended = false;

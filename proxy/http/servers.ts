@@ -12,6 +12,11 @@ import type { ResponseSink } from './sink';
 
 /** 64 KiB of request headers at most; more gets 431 (Node's parser enforces it). */
 export const MAX_HEADER_BYTES = 64 * 1024;
+/**
+ * How often Node looks for connections past the header timeout. Its default (30 s) would let a client that
+ * drips its headers hold a connection up to 30 s beyond the timeout.
+ */
+const HEADER_TIMEOUT_CHECK_MS = 1_000;
 
 export interface HttpHandlers {
   request(req: ProxyRequest, sink: ResponseSink, socket: net.Socket): void;
@@ -35,7 +40,13 @@ export function createHttpServers(handlers: HttpHandlers, headerTimeoutMs: numbe
   const servers: HttpServers = {
     draining: false,
     http1: http.createServer(
-      { maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: headerTimeoutMs, requestTimeout: 0, keepAliveTimeout: 60_000 },
+      {
+        maxHeaderSize: MAX_HEADER_BYTES,
+        headersTimeout: headerTimeoutMs,
+        connectionsCheckingInterval: Math.min(HEADER_TIMEOUT_CHECK_MS, headerTimeoutMs),
+        requestTimeout: 0,
+        keepAliveTimeout: 60_000,
+      },
       (req, res) => handlers.request(fromHttp1(req), new Http1Sink(res, () => servers.draining, log), req.socket),
     ),
     http2: http2.createServer({ maxHeaderListPairs: 512, maxSessionMemory: 64, settings: { initialWindowSize: 1 << 20 } }),
@@ -55,6 +66,7 @@ export function createHttpServers(handlers: HttpHandlers, headerTimeoutMs: numbe
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
     session.on('error', () => {}); // the client's problem; its streams are already reset
+    goawayWithProtocolError(session);
     session.setLocalWindowSize(8 << 20);
   });
   servers.http2.on('stream', (stream, headers) => {
@@ -63,6 +75,19 @@ export function createHttpServers(handlers: HttpHandlers, headerTimeoutMs: numbe
     handlers.request(req, new Http2Sink(stream, req.grpc, log), stream.session!.socket as net.Socket);
   });
   return servers;
+}
+
+/** nghttp2's NGHTTP2_ERR_PROTO, which http2.constants does not export. */
+const NGHTTP2_ERR_PROTO = -505;
+
+/**
+ * Node destroys a session whose client broke the protocol (e.g. no SETTINGS after the preface) with GOAWAY
+ * INTERNAL_ERROR; RFC 9113 (§3.4, §5.4.1) asks for PROTOCOL_ERROR, which tells the client the fault is its own.
+ */
+function goawayWithProtocolError(session: http2.ServerHttp2Session): void {
+  const destroy = session.destroy.bind(session);
+  session.destroy = (error?: Error, code?: number) =>
+    destroy(error, code ?? ((error as { errno?: number } | undefined)?.errno === NGHTTP2_ERR_PROTO ? http2.constants.NGHTTP2_PROTOCOL_ERROR : undefined));
 }
 
 // Node's defaults, made explicit and with the reason in the body: 431 for oversized headers, 408 for a client

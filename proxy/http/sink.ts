@@ -14,6 +14,12 @@ export interface Target {
   readonly endpoint: string;
 }
 
+/**
+ * What an upstream writes a response into: the client's sink, or one attempt of a retried request, which may
+ * still throw the response away (proxy/outbound/attempt.ts).
+ */
+export type UpstreamSink = Pick<ResponseSink, 'head' | 'data' | 'end' | 'fail' | 'onDrain' | 'onAbort'>;
+
 export abstract class ResponseSink {
   /** Set by the stack once the request is routed. */
   target?: Target;

@@ -3,15 +3,15 @@
 // always travels as HTTP/1.1 on its own connection, also between two proxies.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { HostPort } from '../../common/address';
-import { connectTo, splice } from '../transport/opaque';
+import { splice } from '../transport/opaque';
 import { ProxyError, upstreamError } from './errors';
 import { writeRawError } from './raw-response';
 
-export async function forwardUpgrade(req: IncomingMessage, client: Duplex, head: Buffer, target: HostPort, key: string, connectTimeoutMs: number): Promise<ProxyError | undefined> {
+/** `connect` opens the connection to the target: plain TCP to an app, or mTLS (ALPN http/1.1) to a peer proxy. */
+export async function forwardUpgrade(req: IncomingMessage, client: Duplex, head: Buffer, connect: () => Promise<Duplex>, key: string): Promise<ProxyError | undefined> {
   let upstream;
   try {
-    upstream = await connectTo(target, connectTimeoutMs);
+    upstream = await connect();
   } catch (err) {
     const error = upstreamError(err as Error, key);
     writeRawError(client, error);

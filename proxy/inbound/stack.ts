@@ -1,33 +1,43 @@
 // The inbound path, traffic from other pods to this app:
-//   accept (0.0.0.0:4143, or iptables REDIRECT) → original destination or INBOUND_APP_ADDR → detect
-//     HTTP/1, h2 → (h2 from a peer proxy with weft-orig-proto → HTTP/1) → app
-//     Upgrade, opaque → connect to the app → splice bytes
+//   accept (0.0.0.0:4143, or iptables REDIRECT) → TLS? (tls.ts; only with an identity)
+//     mTLS for us → terminate, verify the client → by ALPN:
+//        h2 → HTTP/2 server; transport.weft.io/v1 → transport header names the port → app (opaque);
+//        else → detect inside the TLS stream
+//     plaintext, or TLS for another name (passthru) → original destination or INBOUND_APP_ADDR → detect
+//   detect: HTTP/1, h2 → (h2 from a peer proxy with weft-orig-proto → HTTP/1) → app
+//           Upgrade, opaque → connect to the app → splice bytes
 import type * as net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type * as tls from 'node:tls';
 import type { HostPort } from '../../common/address';
-import { TLS_NO_IDENTITY } from '../../common/contract';
+import { OPAQUE_TRANSPORT_ALPN } from '../../common/contract';
 import type { Logger } from '../../common/log';
 import type { Config } from '../config';
+import type { Endpoint } from '../discovery/types';
 import { ProxyError, upstreamError } from '../http/errors';
 import { writeRawError } from '../http/raw-response';
 import { createHttpServers } from '../http/servers';
-import { TargetCache } from '../http/targets';
 import { Upstreams } from '../http/upstreams';
 import { forwardUpgrade } from '../http/upgrade';
-import { inboundLabels } from '../metrics/labels';
+import type { LocalIdentity } from '../identity/local-identity';
+import { NO_TLS_REASON, noTls, NoTlsReason } from '../metrics/labels';
 import type { ProxyRegistry } from '../metrics/registry';
 import { trackConnection } from '../metrics/tcp';
-import { acceptConnection } from '../transport/accept';
+import { acceptConnection, AcceptOptions, serveDetected } from '../transport/accept';
+import { setConnectionInfo } from '../transport/connection-info';
 import { connectTo, splice } from '../transport/opaque';
+import { originalDestination } from '../transport/original-dst';
+import { readTransportHeader } from '../transport/transport-header';
 import { InboundHttp, noAppError } from './http';
+import { InboundTls } from './tls';
 
-export function createInbound(config: Config, registry: ProxyRegistry, log: Logger) {
+export function createInbound(config: Config, registry: ProxyRegistry, log: Logger, identity?: LocalIdentity) {
   const onUpstream = (socket: net.Socket, endpoint: string) =>
-    trackConnection(registry, socket, { direction: 'inbound', peer: 'dst', target_addr: endpoint, tls: TLS_NO_IDENTITY });
+    trackConnection(registry, socket, { direction: 'inbound', peer: 'dst', target_addr: endpoint, ...noTls(NO_TLS_REASON.loopback) });
   const upstreams = new Upstreams({ connectTimeoutMs: config.inboundConnectTimeoutMs, onConnection: onUpstream });
-  const http = new InboundHttp(config.inboundAppAddr, upstreams, new TargetCache(registry, inboundLabels));
+  const http = new InboundHttp(config.inboundAppAddr, upstreams, registry, identity ? NO_TLS_REASON.fromRemote : NO_TLS_REASON.disabled);
 
-  async function opaque(socket: net.Socket): Promise<void> {
-    const app = http.app(socket);
+  async function forward(socket: Duplex, app: Endpoint | undefined): Promise<void> {
     if (!app) return void socket.destroy();
     try {
       const upstream = await connectTo(app.addr, config.inboundConnectTimeoutMs);
@@ -39,6 +49,18 @@ export function createInbound(config: Config, registry: ProxyRegistry, log: Logg
     }
   }
 
+  /** Opaque TCP from a peer proxy: the transport header says which port of ours it is for. */
+  async function fromTransport(socket: tls.TLSSocket, localAddress: string): Promise<void> {
+    let port: number;
+    try {
+      port = await readTransportHeader(socket, config.detectProtocolTimeoutMs);
+    } catch (err) {
+      log.warn({ client: socket.remoteAddress, error: (err as Error).message }, 'inbound opaque transport refused');
+      return void socket.destroy();
+    }
+    await forward(socket, http.transportApp(localAddress, port));
+  }
+
   const servers = createHttpServers(
     {
       request: (req, sink, socket) => http.handle(req, sink, socket),
@@ -46,7 +68,7 @@ export function createInbound(config: Config, registry: ProxyRegistry, log: Logg
       upgrade: (req, socket, head) => {
         const app = http.app(req.socket);
         if (!app) return writeRawError(socket, noAppError());
-        void forwardUpgrade(req, socket, head, app.addr, app.key, config.inboundConnectTimeoutMs);
+        void forwardUpgrade(req, socket, head, () => connectTo(app.addr, config.inboundConnectTimeoutMs), app.key);
       },
     },
     config.httpHeaderTimeoutMs,
@@ -54,17 +76,34 @@ export function createInbound(config: Config, registry: ProxyRegistry, log: Logg
   );
 
   const appPort = (origDst: HostPort | undefined) => (origDst ?? config.inboundAppAddr)?.port;
+  const detected: AcceptOptions = {
+    servers,
+    detectTimeoutMs: config.detectProtocolTimeoutMs,
+    isOpaque: (origDst) => config.inboundOpaquePorts.has(appPort(origDst) ?? 0),
+    opaque: (s) => void forward(s, http.app(s)),
+  };
+  const passthrough: AcceptOptions = { ...detected, isOpaque: () => true };
+
+  const plain = (socket: net.Socket, reason: NoTlsReason): void => {
+    trackConnection(registry, socket, { direction: 'inbound', peer: 'src', ...noTls(reason) });
+    acceptConnection(socket, reason === NO_TLS_REASON.passthru ? passthrough : detected);
+  };
+  const terminated = (socket: tls.TLSSocket, raw: net.Socket, clientId: string): void => {
+    const origDst = originalDestination(raw);
+    setConnectionInfo(socket, { origDst, clientId });
+    socket.on('error', () => {}); // as for plaintext: the socket's next owner reports failures
+    if (socket.alpnProtocol === OPAQUE_TRANSPORT_ALPN) return void fromTransport(socket, raw.localAddress ?? '127.0.0.1');
+    if (socket.alpnProtocol === 'h2') return void servers.http2.emit('connection', socket);
+    serveDetected(socket, origDst, detected); // HTTP/1.1 (an Upgrade between proxies) or no ALPN
+  };
+  const inboundTls = identity ? new InboundTls(identity, config.detectProtocolTimeoutMs, registry, log, { plain, terminated }) : undefined;
+
   return {
     servers,
     upstreams,
     onConnection(socket: net.Socket): void {
-      trackConnection(registry, socket, { direction: 'inbound', peer: 'src', tls: TLS_NO_IDENTITY });
-      acceptConnection(socket, {
-        servers,
-        detectTimeoutMs: config.detectProtocolTimeoutMs,
-        isOpaque: (origDst) => config.inboundOpaquePorts.has(appPort(origDst) ?? 0),
-        opaque: (s) => void opaque(s),
-      });
+      if (inboundTls) inboundTls.onConnection(socket);
+      else plain(socket, NO_TLS_REASON.disabled);
     },
   };
 }

@@ -5,12 +5,13 @@ import type { ProxyRegistry } from './registry';
 
 export type TcpLabels = Record<string, string>;
 
-export function trackConnection(registry: ProxyRegistry, socket: Socket, labels: TcpLabels): void {
+/** `failure` names why a connection is being refused (e.g. a failed TLS handshake): it closes as a failure. */
+export function trackConnection(registry: ProxyRegistry, socket: Socket, labels: TcpLabels, failure?: string): void {
   registry.tcpOpenTotal.inc(labels);
   registry.tcpOpenConnections.inc(labels);
-  let error: string | undefined;
+  let error: string | undefined = failure;
   socket.once('error', (err: NodeJS.ErrnoException) => {
-    error = err.code ?? 'error';
+    error ??= err.code ?? 'error';
   });
   socket.once('close', () => {
     registry.tcpOpenConnections.dec(labels);

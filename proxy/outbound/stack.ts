@@ -1,30 +1,52 @@
 // The outbound path, the app's own requests, in one place:
 //   accept (127.0.0.1:4140, or iptables REDIRECT) → original destination → detect
-//     HTTP/1, h2 → resolve authority (discovery) → pick endpoint → HTTP/1 pool or h2 session → endpoint
-//     CONNECT, Upgrade, opaque → resolve → connect → splice bytes
-// Metrics: TCP per connection (tcp.ts), HTTP per target (targets.ts), recorded in the response sinks.
+//     HTTP/1, h2 → resolve authority (discovery) → balance (P2C peak-EWMA, failure accrual, fail-fast queue)
+//       → retry (budgeted) / timeout → HTTP/1 pool or h2 session → endpoint        [service-request.ts]
+//     CONNECT, Upgrade, opaque → resolve → pick endpoint → connect → splice bytes
+// Metrics: TCP per connection (tcp.ts), HTTP per target (targets.ts) recorded in the response sinks, retries
+// per target (retry-metrics.ts).
 import type * as net from 'node:net';
-import { TLS_NO_IDENTITY } from '../../common/contract';
+import { performance } from 'node:perf_hooks';
+import { systemClock } from '../../common/clock';
+import { TLS_TRUE } from '../../common/contract';
 import type { Logger } from '../../common/log';
-import { RoundRobin } from '../balance/round-robin';
+import { Balancer } from '../balance/balancer';
 import type { Config } from '../config';
 import type { Discovery } from '../discovery/types';
 import { createHttpServers, HttpServers } from '../http/servers';
 import { TargetCache } from '../http/targets';
 import { Upstreams } from '../http/upstreams';
-import { outboundLabels } from '../metrics/labels';
+import type { LocalIdentity } from '../identity/local-identity';
+import { NO_TLS_REASON, noTls, outboundLabels } from '../metrics/labels';
 import type { ProxyRegistry } from '../metrics/registry';
 import { trackConnection } from '../metrics/tcp';
 import { acceptConnection } from '../transport/accept';
+import { MtlsConnector } from '../transport/tls-connect';
 import { OutboundHttp } from './http';
+import { RetryBudget } from './retry-budget';
+import { RetryMetrics } from './retry-metrics';
+import { RetryPolicies } from './retry-policy';
 import { OutboundTcp } from './tcp';
 
-export function createOutbound(config: Config, discovery: Discovery, registry: ProxyRegistry, log: Logger) {
-  const onUpstream = (socket: net.Socket, endpoint: string) =>
-    trackConnection(registry, socket, { direction: 'outbound', peer: 'dst', target_addr: endpoint, tls: TLS_NO_IDENTITY });
-  const upstreams = new Upstreams({ connectTimeoutMs: config.outboundConnectTimeoutMs, onConnection: onUpstream });
-  const http = new OutboundHttp(discovery, new RoundRobin(), upstreams, new TargetCache(registry, outboundLabels));
-  const tcp = new OutboundTcp(http, config.outboundConnectTimeoutMs, log, onUpstream);
+/** Latencies of local endpoints are well under a millisecond: the balancer needs a finer clock than Date. */
+const preciseClock = { ...systemClock, now: () => performance.now() };
+
+export function createOutbound(config: Config, discovery: Discovery, registry: ProxyRegistry, log: Logger, identity?: LocalIdentity) {
+  // Endpoints with an identity get mTLS, once this proxy has a certificate to present (proxy/identity/).
+  const mtls = identity ? new MtlsConnector(identity) : undefined;
+  const onUpstream = (socket: net.Socket, endpoint: string, serverId?: string) =>
+    trackConnection(registry, socket, { direction: 'outbound', peer: 'dst', target_addr: endpoint, ...(serverId ? { tls: TLS_TRUE, server_id: serverId } : noTls(NO_TLS_REASON.notProvidedByDiscovery)) });
+  const upstreams = new Upstreams({ connectTimeoutMs: config.outboundConnectTimeoutMs, onConnection: onUpstream, mtls });
+  const http = new OutboundHttp(discovery, {
+    balancer: new Balancer(preciseClock),
+    upstreams,
+    targets: new TargetCache(registry, (authority, endpoint) => outboundLabels(authority, endpoint, mtls !== undefined)),
+    budget: new RetryBudget(preciseClock),
+    retryMetrics: new RetryMetrics(registry),
+    retryPolicies: new RetryPolicies((err) => log.error({ error: err.message }, 'retry configuration ignored; fix it in discovery')),
+    clock: preciseClock,
+  });
+  const tcp = new OutboundTcp(http, config.outboundConnectTimeoutMs, log, onUpstream, mtls);
   const servers: HttpServers = createHttpServers(
     {
       request: (req, sink, socket) => http.handle(req, sink, socket),
@@ -38,7 +60,7 @@ export function createOutbound(config: Config, discovery: Discovery, registry: P
     servers,
     upstreams,
     onConnection(socket: net.Socket): void {
-      trackConnection(registry, socket, { direction: 'outbound', peer: 'src', tls: TLS_NO_IDENTITY });
+      trackConnection(registry, socket, { direction: 'outbound', peer: 'src', ...noTls(NO_TLS_REASON.loopback) });
       acceptConnection(socket, {
         servers,
         detectTimeoutMs: config.detectProtocolTimeoutMs,

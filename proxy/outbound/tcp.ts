@@ -1,16 +1,21 @@
 // Outbound paths that end up as opaque bytes: undetected traffic to an original destination, CONNECT
-// tunnels, and HTTP Upgrade. Each resolves its target through discovery like an HTTP request would.
+// tunnels, and HTTP Upgrade. Each resolves its target through discovery like an HTTP request would. To an
+// endpoint with an identity the bytes travel over mTLS: ALPN transport.weft.io/v1 plus a header naming the
+// port the app meant (opaque, CONNECT), or ALPN http/1.1 (Upgrade, which the far proxy serves as HTTP).
 import type { IncomingMessage } from 'node:http';
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { formatHostPort, HostPort } from '../../common/address';
+import { OPAQUE_TRANSPORT_ALPN } from '../../common/contract';
 import type { Logger } from '../../common/log';
-import { normalizeAuthority } from '../discovery/types';
+import { Endpoint, normalizeAuthority } from '../discovery/types';
 import { ProxyError, upstreamError } from '../http/errors';
 import { writeRawError } from '../http/raw-response';
 import { fromHttp1 } from '../http/request';
 import { forwardUpgrade } from '../http/upgrade';
 import { connectTo, splice } from '../transport/opaque';
+import type { MtlsConnector } from '../transport/tls-connect';
+import { encodeTransportHeader } from '../transport/transport-header';
 import type { OutboundHttp } from './http';
 
 export class OutboundTcp {
@@ -18,8 +23,10 @@ export class OutboundTcp {
     private readonly http: OutboundHttp,
     private readonly connectTimeoutMs: number,
     private readonly log: Logger,
-    /** Called with each upstream connection (for TCP metrics). */
-    private readonly onUpstream: (socket: net.Socket, endpoint: string) => void,
+    /** Called with each upstream connection (for TCP metrics); `serverId` when it is mTLS. */
+    private readonly onUpstream: (socket: net.Socket, endpoint: string, serverId?: string) => void,
+    /** Absent when the proxy runs without identity: then every endpoint gets plain TCP. */
+    private readonly mtls?: MtlsConnector,
   ) {}
 
   async opaque(socket: net.Socket, origDst: HostPort | undefined): Promise<void> {
@@ -31,7 +38,7 @@ export class OutboundTcp {
     const authority = formatHostPort(origDst);
     const endpoint = this.http.resolve(authority, socket);
     if (endpoint instanceof ProxyError) return this.refuse(socket, authority, endpoint);
-    await this.tunnel(socket, authority, endpoint.addr, endpoint.key);
+    await this.tunnel(socket, authority, endpoint, origDst.port);
   }
 
   /** `CONNECT host:port`: 200 once the target is connected, then a tunnel. */
@@ -39,35 +46,46 @@ export class OutboundTcp {
     const authority = normalizeAuthority(req.url ?? '', 443);
     const endpoint = this.http.resolve(authority, req.socket);
     if (endpoint instanceof ProxyError) return this.refuse(socket, authority, endpoint);
-    await this.tunnel(socket, authority, endpoint.addr, endpoint.key, head);
+    const port = Number(authority.slice(authority.lastIndexOf(':') + 1));
+    await this.tunnel(socket, authority, endpoint, port, head);
   }
 
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const authority = normalizeAuthority(fromHttp1(req).authority);
     const endpoint = this.http.resolve(authority, req.socket);
     if (endpoint instanceof ProxyError) return this.refuse(socket, authority, endpoint);
-    const error = await forwardUpgrade(req, socket, head, endpoint.addr, endpoint.key, this.connectTimeoutMs);
+    const error = await forwardUpgrade(req, socket, head, () => this.open(endpoint, 'http/1.1'), endpoint.key);
     if (error) this.log.warn({ authority, endpoint: endpoint.key, error: error.message }, 'upgraded connection failed');
   }
 
-  private async tunnel(socket: Duplex, authority: string, addr: HostPort, key: string, connectHead?: Buffer): Promise<void> {
+  /** Plain TCP to the endpoint, or mTLS speaking `alpn` when it has an identity and this proxy has one. */
+  private async open(endpoint: Endpoint, alpn: string): Promise<net.Socket> {
+    const serverId = this.mtls ? endpoint.identity : undefined;
+    const socket = serverId
+      ? await this.mtls!.connect(endpoint.addr, serverId, alpn, this.connectTimeoutMs)
+      : await connectTo(endpoint.addr, this.connectTimeoutMs);
+    this.onUpstream(socket, endpoint.key, serverId);
+    return socket;
+  }
+
+  private async tunnel(socket: Duplex, authority: string, endpoint: Endpoint, targetPort: number, connectHead?: Buffer): Promise<void> {
     let upstream: net.Socket;
     try {
-      upstream = await connectTo(addr, this.connectTimeoutMs);
-      this.onUpstream(upstream, key);
+      upstream = await this.open(endpoint, OPAQUE_TRANSPORT_ALPN);
     } catch (err) {
-      const error = upstreamError(err as Error, key);
-      this.log.warn({ authority, endpoint: key, error: error.message }, 'opaque connection failed');
+      const error = upstreamError(err as Error, endpoint.key);
+      this.log.warn({ authority, endpoint: endpoint.key, error: error.message }, 'opaque connection failed');
       if (connectHead) writeRawError(socket, error);
       else socket.destroy();
       return;
     }
+    if (this.mtls && endpoint.identity !== undefined) upstream.write(encodeTransportHeader(targetPort));
     if (connectHead) {
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (connectHead.length > 0) upstream.write(connectHead);
     }
     const failure = await splice(socket, upstream);
-    if (failure) this.log.debug({ authority, endpoint: key, error: failure.message }, 'opaque connection ended with an error');
+    if (failure) this.log.debug({ authority, endpoint: endpoint.key, error: failure.message }, 'opaque connection ended with an error');
   }
 
   private refuse(socket: Duplex, authority: string, error: ProxyError): void {

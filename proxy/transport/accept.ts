@@ -24,6 +24,11 @@ export function acceptConnection(socket: net.Socket, options: AcceptOptions): vo
     options.opaque(socket, origDst);
     return;
   }
+  serveDetected(socket, origDst, options);
+}
+
+/** Detects the protocol and hands the socket on; also used inside a terminated mTLS connection. */
+export function serveDetected(socket: net.Socket, origDst: HostPort | undefined, options: Omit<AcceptOptions, 'isOpaque'>): void {
   void detectProtocol(socket, options.detectTimeoutMs).then((protocol) => {
     switch (protocol) {
       case 'http1':

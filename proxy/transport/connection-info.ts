@@ -8,6 +8,8 @@ const INFO = Symbol('weft.connection');
 export interface ConnectionInfo {
   /** Where the client meant to connect before iptables redirected it; absent without interception. */
   origDst?: HostPort;
+  /** The client's verified identity when the connection is mTLS from a peer proxy. */
+  clientId?: string;
 }
 
 export function setConnectionInfo(socket: Socket, info: ConnectionInfo): void {

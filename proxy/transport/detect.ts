@@ -31,20 +31,30 @@ export function detectProtocol(socket: Socket, timeoutMs: number): Promise<Proto
     let buffered: Buffer = Buffer.alloc(0);
     const finish = (protocol: Protocol | undefined) => {
       clearTimeout(timer);
-      socket.off('data', onData).off('end', onGone).off('close', onGone).off('error', onGone);
+      socket.off('readable', onReadable).off('close', onGone).off('error', onGone);
       socket.pause();
       if (buffered.length > 0) socket.unshift(buffered);
       resolve(protocol);
     };
-    const onData = (chunk: Buffer) => {
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    // 'readable' rather than 'data': when the peer half-closes, this is the last moment the bytes can be put
+    // back, since Node refuses unshift() once 'end' has been emitted. Putting them back here also keeps 'end'
+    // from being emitted until the next owner has read them.
+    const onReadable = () => {
+      const chunk = socket.read() as Buffer | null;
+      if (chunk !== null) buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
       const protocol = classify(buffered);
       if (protocol) finish(protocol);
       else if (buffered.length >= DETECT_MAX_BYTES) finish('opaque');
+      // A peer that half-closes after a few bytes still gets its bytes forwarded as opaque TCP.
+      else if (peerEnded(socket)) finish(buffered.length > 0 ? 'opaque' : undefined);
     };
-    // A peer that half-closes after a few bytes still gets its bytes forwarded as opaque TCP.
     const onGone = () => finish(buffered.length > 0 ? 'opaque' : undefined);
     const timer = setTimeout(() => finish('opaque'), timeoutMs);
-    socket.on('data', onData).once('end', onGone).once('close', onGone).once('error', onGone);
+    socket.on('readable', onReadable).once('close', onGone).once('error', onGone);
   });
+}
+
+/** Whether the peer's FIN has arrived, though 'end' may not be emitted yet (Node has no public getter for it). */
+function peerEnded(socket: Socket): boolean {
+  return (socket as unknown as { _readableState: { ended: boolean } })._readableState.ended;
 }

@@ -30,8 +30,12 @@ export class Listener {
     });
   }
 
-  /** Stops accepting; open connections are left to their owners. */
+  /**
+   * Stops accepting; open connections are left to their owners. Resolves at once: close()'s callback would
+   * wait for every open connection, which would hold shutdown past its grace period.
+   */
   stopAccepting(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    this.server.close();
+    return Promise.resolve();
   }
 }

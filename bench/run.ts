@@ -1,0 +1,100 @@
+// `npm run bench`: every scenario through every path (direct, weft one hop, weft two hops, HAProxy, nginx) in
+// one run, then bench/results/latest.md and latest.json. Load runs through one path at a time; the other
+// paths sit idle.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { REPO_ROOT } from '../common/entrypoint';
+import { measureIssuanceRate } from './cert-issuance';
+import { describeEnvironment } from './environment';
+import { profileWeftSaturation, ProfileReport } from './profile';
+import { installCleanupHandlers, LOAD_CORE, SERVER_CORE, stopAll } from './processes';
+import { BenchRun, writeResults } from './report';
+import { bulkScenario } from './scenarios/bulk';
+import { grpcScenario } from './scenarios/grpc';
+import { http1Scenario } from './scenarios/http1';
+import { tcpScenario } from './scenarios/tcp';
+import { runScenario } from './scenario-runner';
+import type { Scenario, Table } from './scenarios/types';
+import { evaluateTargets } from './targets';
+
+const SCENARIOS: Scenario[] = [http1Scenario, grpcScenario, tcpScenario, bulkScenario];
+const ISSUANCE_MS = 3000;
+const PROFILE_SECONDS = 8;
+
+function log(line: string): void {
+  process.stderr.write(`bench: ${line}\n`);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The controller's signing rate (bench/cert-issuance.ts), run in this process, on the load core. */
+function certIssuance(): BenchRun['extras'] {
+  try {
+    const { certsPerSecond } = measureIssuanceRate(ISSUANCE_MS);
+    log(`certificate issuance: ${certsPerSecond} certs/s`);
+    return [{ name: 'certificate issuance', value: certsPerSecond, unit: 'certs/s', method: `bench/cert-issuance.ts for ${ISSUANCE_MS / 1000} s, in the orchestrator on core ${LOAD_CORE}` }];
+  } catch (err) {
+    log(`certificate issuance: ${errorText(err)}`);
+    return [];
+  }
+}
+
+async function profileOnMiss(): Promise<ProfileReport | undefined> {
+  log(`a target was missed: profiling weft under saturation for ${PROFILE_SECONDS} s`);
+  try {
+    return await profileWeftSaturation(PROFILE_SECONDS);
+  } catch (err) {
+    log(`profile: ${errorText(err)}`);
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  installCleanupHandlers();
+  const started = new Date();
+  const environment = describeEnvironment();
+  // This process only orchestrates and samples /proc, but it must stay off the server core.
+  spawnSync('taskset', ['-a', '-cp', String(LOAD_CORE), String(process.pid)]);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-bench-'));
+  try {
+    const tables: Table[] = [];
+    for (const scenario of SCENARIOS) {
+      log(`${scenario.name}: starting`);
+      tables.push(...(await runScenario(scenario, dir, log)));
+    }
+    const extras = certIssuance();
+    const targets = evaluateTargets(tables);
+    const profile = targets.some((t) => t.met === false) ? await profileOnMiss() : undefined;
+    environment['load average at end (1, 5, 15 min)'] = os.loadavg().map((l) => l.toFixed(2)).join(', ');
+    const run: BenchRun = {
+      startedAt: started.toISOString(),
+      durationS: (Date.now() - started.getTime()) / 1000,
+      environment,
+      notes: [
+        `Pinning: backends, weft-proxy, HAProxy and nginx on core ${SERVER_CORE}; load generators and the orchestrator on core ${LOAD_CORE}. So a proxy shares its core with the backend behind it, and "direct" is the backend alone on that core (the "Node hello world on one core" of the targets).`,
+        'Fairness: HAProxy with nbthread 1, nginx with worker_processes 1, both keep-alive to the backend, no logging; weft with identity disabled (no control plane), so weft → weft is plaintext h2, not mTLS.',
+        'Noise: other work shares this machine, so every measurement is short and repeated in rounds that alternate between the paths; tables show the median of the rounds (failures are summed). Compare the load averages under Environment.',
+        'Added latency = this path minus the direct path, same rate, same run. CPU is user + system time from /proc/PID/stat of the proxy processes (both proxies for 2 hops); RSS is VmRSS from /proc/PID/status.',
+      ],
+      tables,
+      targets,
+      extras,
+      profile,
+    };
+    const written = writeResults(path.join(REPO_ROOT, 'bench', 'results'), run);
+    log(`wrote ${written.markdown} and ${written.json}`);
+  } finally {
+    await stopAll();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch(async (err: unknown) => {
+  log(`error: ${errorText(err)}`);
+  await stopAll();
+  process.exit(1);
+});

@@ -1,0 +1,100 @@
+// Runs one scenario through every path: start its backend, open every path at once (idle proxies cost the
+// server core nothing), let them settle, then take each step round-robin over the paths, `rounds` times, and
+// keep the median of each value. A path that fails to open or to measure leaves its reason in the tables and
+// the run goes on.
+import { startBackend } from './backends/start';
+import { OpenPath, openPath, PATH_NAMES, PathName, pathUnsupported } from './paths';
+import { processTree } from './proc-stats';
+import { stopProcess } from './processes';
+import type { MeasureContext, Scenario, Table, Values } from './scenarios/types';
+
+/** Fresh processes finish start-up work (lazy initialisation, first GC) before idle memory is read. */
+const SETTLE_MS = 1000;
+/** Counts of failures add up over rounds; everything else is a median. */
+const SUMMED_KEYS = new Set(['failed', 'errors', 'loadedFailed']);
+
+export type Log = (line: string) => void;
+
+function errorText(err: unknown): string {
+  // Keep the last lines: a crashed process's own words come last, after Node's stack noise.
+  const text = err instanceof Error ? err.message : String(err);
+  return text.length > 600 ? `…${text.slice(-600)}` : text;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function aggregate(samples: Values[]): Values {
+  const keys = new Set(samples.flatMap((s) => Object.keys(s)));
+  const result: Values = {};
+  for (const key of keys) {
+    const values = samples.map((s) => s[key]).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    if (values.length > 0) result[key] = SUMMED_KEYS.has(key) ? values.reduce((a, b) => a + b, 0) : median(values);
+  }
+  return result;
+}
+
+async function openAll(scenario: Scenario, backendPort: number, dir: string, notes: Map<PathName, string>, log: Log): Promise<OpenPath[]> {
+  const open: OpenPath[] = [];
+  for (const name of PATH_NAMES) {
+    const unsupported = pathUnsupported(name, scenario.protocol);
+    if (unsupported) {
+      notes.set(name, unsupported);
+      continue;
+    }
+    try {
+      open.push(await openPath(name, scenario.protocol, backendPort, dir));
+    } catch (err) {
+      notes.set(name, errorText(err));
+      log(`${scenario.name} / ${name}: could not start: ${errorText(err)}`);
+    }
+  }
+  return open;
+}
+
+export async function runScenario(scenario: Scenario, dir: string, log: Log): Promise<Table[]> {
+  const notes = new Map<PathName, string>(); // why a path is missing from every table
+  // Keyed by `${tableId}\n${path}`: what each measurement gave, and what went wrong in it.
+  const samples = new Map<string, Values[]>();
+  const stepNotes = new Map<string, string>();
+  const backend = await startBackend(scenario.backend);
+  let open: OpenPath[] = [];
+  try {
+    open = await openAll(scenario, backend.port, dir, notes, log);
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const backendPids = processTree(backend.process.pid);
+    for (const step of scenario.steps) {
+      const paths = open.filter((p) => !step.proxiesOnly || p.proxies.length > 0);
+      for (let round = 0; round < (step.once ? 1 : scenario.rounds); round++) {
+        for (const path of paths) {
+          const noteKey = `${step.tableId}\n${path.name}`;
+          const ctx: MeasureContext = { path, backendPids, dir, note: (text) => void (stepNotes.has(noteKey) || stepNotes.set(noteKey, text)) };
+          try {
+            const values = await step.run(ctx);
+            samples.set(noteKey, [...(samples.get(noteKey) ?? []), values]);
+          } catch (err) {
+            stepNotes.set(noteKey, errorText(err));
+            log(`${scenario.name} / ${path.name} / ${step.tableId}: ${errorText(err)}`);
+          }
+        }
+      }
+      log(`${scenario.name}: ${step.tableId} done`);
+    }
+  } finally {
+    await Promise.all(open.map((p) => p.close()));
+    await stopProcess(backend.process);
+  }
+  const tables: Table[] = scenario.tables.map((spec) => ({
+    ...spec,
+    rows: PATH_NAMES.map((name) => {
+      const measured = samples.get(`${spec.id}\n${name}`);
+      const note = notes.get(name) ?? stepNotes.get(`${spec.id}\n${name}`);
+      return { path: name, values: measured ? aggregate(measured) : {}, ...(note ? { note } : {}) };
+    }),
+  }));
+  scenario.derive?.(tables);
+  return tables;
+}

@@ -1,0 +1,78 @@
+// HTTP/1.1 small requests (the Node hello world backend): memory idle and at 4k req/s, latency at 1k req/s,
+// and throughput at saturation.
+import { runWrk } from '../load/wrk';
+import { rssBytes } from '../proc-stats';
+import { BENCH_AUTHORITY } from '../weft';
+import { deriveAddedLatency, LATENCY_COLUMNS, latencyValues, SATURATION_COLUMNS, saturationValues } from './columns';
+import { constantRate, MEASURE_MS, POOL_CONNECTIONS, RATE_METHOD, ROUNDS, TOOL_WARMUP_S } from './fixed-rate';
+import type { MeasureContext, Scenario, Table } from './types';
+import { MB, proxyPids, withUsage } from './usage';
+
+const LATENCY_RATE = 1000;
+const MEMORY_RATE = 4000;
+const SATURATION_CONNECTIONS = 32;
+
+async function saturate(ctx: MeasureContext) {
+  await runWrk(ctx.path.port, BENCH_AUTHORITY, SATURATION_CONNECTIONS, TOOL_WARMUP_S);
+  const [result, usage] = await withUsage(ctx, () => runWrk(ctx.path.port, BENCH_AUTHORITY, SATURATION_CONNECTIONS, MEASURE_MS / 1000));
+  return saturationValues(ctx, result, usage);
+}
+
+export const http1Scenario: Scenario = {
+  name: 'HTTP/1.1 small requests',
+  protocol: 'http1',
+  backend: 'hello-http1',
+  rounds: ROUNDS,
+  steps: [
+    { tableId: 'memory', once: true, proxiesOnly: true, run: async (ctx) => ({ idleRssMB: rssBytes(proxyPids(ctx)) / MB }) },
+    {
+      tableId: 'memory',
+      proxiesOnly: true,
+      run: async (ctx) => {
+        const [loaded, usage] = await withUsage(ctx, () => constantRate(ctx, 'http1', MEMORY_RATE));
+        if (loaded.firstError !== undefined) ctx.note(`first failure: ${loaded.firstError}`);
+        return { loadedRssMB: usage.proxy.peakRssBytes / MB, loadedP99Ms: loaded.p99Ms, loadedFailed: loaded.failed };
+      },
+    },
+    {
+      tableId: 'http1-latency',
+      run: async (ctx) => {
+        const [fixed, usage] = await withUsage(ctx, () => constantRate(ctx, 'http1', LATENCY_RATE));
+        return latencyValues(ctx, fixed, usage);
+      },
+    },
+    { tableId: 'http1-saturation', run: saturate },
+  ],
+  tables: [
+    {
+      id: 'http1-latency',
+      title: `HTTP/1.1 latency at ${LATENCY_RATE} req/s`,
+      method: `${RATE_METHOD}, ${POOL_CONNECTIONS} keep-alive connections; proxy CPU includes the warm-up`,
+      columns: LATENCY_COLUMNS,
+      headline: 'p99Ms',
+      lowerIsBetter: true,
+    },
+    {
+      id: 'http1-saturation',
+      title: 'HTTP/1.1 throughput at saturation',
+      method: `wrk -t1 -c${SATURATION_CONNECTIONS}, ${TOOL_WARMUP_S} s warm-up run then ${MEASURE_MS / 1000} s, median of ${ROUNDS} rounds; direct = Node hello world alone on the server core`,
+      columns: SATURATION_COLUMNS,
+      headline: 'requestsPerSecond',
+      lowerIsBetter: false,
+    },
+    {
+      id: 'memory',
+      title: 'Proxy memory (RSS), HTTP/1.1',
+      method: `VmRSS of the proxy processes (summed for 2 hops): idle = after start-up and 1 s of rest, before any request; loaded = peak while offered ${MEMORY_RATE} req/s (${RATE_METHOD}, ${POOL_CONNECTIONS} connections)`,
+      columns: [
+        { key: 'idleRssMB', label: 'idle RSS MB', digits: 1 },
+        { key: 'loadedRssMB', label: `RSS MB at ${MEMORY_RATE / 1000}k req/s`, digits: 1 },
+        { key: 'loadedP99Ms', label: `p99 ms at ${MEMORY_RATE / 1000}k req/s`, digits: 3 },
+        { key: 'loadedFailed', label: 'failed', digits: 0 },
+      ],
+      headline: 'loadedRssMB',
+      lowerIsBetter: true,
+    },
+  ],
+  derive: (tables: Table[]) => tables.filter((t) => t.id === 'http1-latency').forEach(deriveAddedLatency),
+};

@@ -1,0 +1,68 @@
+// What a scenario is: a backend, the protocol the paths forward, the tables it fills, and how to measure one
+// path. The orchestrator runs every scenario through every path; the report turns tables into markdown.
+import type { BackendKind } from '../backends/main';
+import type { OpenPath, PathName } from '../paths';
+import type { ForwardedProtocol } from '../protocols';
+
+export interface Column {
+  key: string;
+  label: string;
+  /** Decimal places shown in the markdown table (JSON keeps full precision). */
+  digits: number;
+}
+
+export interface TableSpec {
+  id: string;
+  title: string;
+  /** How it was measured: tool, connections, rate, duration. */
+  method: string;
+  columns: Column[];
+  /** The column the ratio columns compare. */
+  headline: string;
+  lowerIsBetter: boolean;
+}
+
+export type Values = Record<string, number>;
+
+export interface Row {
+  path: PathName;
+  values: Values;
+  /** Why there are no (or only some) values: not supported here, or what failed. */
+  note?: string;
+}
+
+export interface Table extends TableSpec {
+  rows: Row[];
+}
+
+export interface MeasureContext {
+  path: OpenPath;
+  /** The backend's own processes, to compare proxy CPU with the work of the server behind it. */
+  backendPids: number[];
+  /** Scratch directory for configs and request bodies. */
+  dir: string;
+  /** Keeps a remark for this table's row, e.g. the first error behind a count of failed requests. */
+  note(text: string): void;
+}
+
+/** One measurement filling (part of) one table's row for the path it is given. */
+export interface Step {
+  tableId: string;
+  /** Once per path instead of once per round: for what must come before any traffic (idle memory). */
+  once?: boolean;
+  /** Only for paths with a proxy in them (memory of the direct path means nothing here). */
+  proxiesOnly?: boolean;
+  run(ctx: MeasureContext): Promise<Values>;
+}
+
+export interface Scenario {
+  name: string;
+  protocol: ForwardedProtocol;
+  backend: BackendKind;
+  tables: TableSpec[];
+  /** Run in this order; each step goes round-robin over the paths, `rounds` times. */
+  steps: Step[];
+  rounds: number;
+  /** Columns computed once every path has been measured (e.g. latency added over the direct path). */
+  derive?(tables: Table[]): void;
+}

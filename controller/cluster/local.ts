@@ -1,0 +1,88 @@
+// Facts from a local endpoints file (CONTRACT.md "Local endpoints file"): what `weft demo` and other runs
+// without Kubernetes use. The file is the whole world: an authority it does not list is unknown. It is
+// re-read on change; a version that does not parse is logged and the last good one stays in force.
+import * as fs from 'node:fs';
+import { FileService, parseEndpointsFile } from '../../common/endpoints-file';
+import type { Logger } from '../../common/log';
+import { watchFile, FileWatch } from '../../common/watch-file';
+import { parseAuthority } from '../destination/authority';
+import { ChangeListener, changeKey, ClusterSource, Resolution, Target, targetId } from './types';
+
+interface Entry {
+  /** changeKey of the entry's target. */
+  key: string;
+  resolution: Resolution;
+}
+
+export class LocalSource implements ClusterSource {
+  private entries = new Map<string, Entry>();
+  private readonly listeners: ChangeListener[] = [];
+  private watch?: FileWatch;
+
+  constructor(
+    private readonly file: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Throws when the file cannot be read or parsed now: there is no last good version yet. */
+  async start(): Promise<void> {
+    this.entries = this.read();
+    this.watch = watchFile(this.file, () => this.reload());
+  }
+
+  async stop(): Promise<void> {
+    this.watch?.close();
+  }
+
+  notReadyReason(): string | undefined {
+    return undefined;
+  }
+
+  resolve(target: Target): Resolution {
+    return this.entries.get(targetId(target))?.resolution ?? { kind: 'unknown' };
+  }
+
+  onChange(listener: ChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  private reload(): void {
+    let next: Map<string, Entry>;
+    try {
+      next = this.read();
+    } catch (err) {
+      this.log.error({ file: this.file, error: (err as Error).message }, 'cluster file rejected; keeping the last good version');
+      return;
+    }
+    const changed = new Set<string>();
+    for (const entry of [...this.entries.values(), ...next.values()]) changed.add(entry.key);
+    this.entries = next;
+    this.log.info({ file: this.file, authorities: next.size }, 'cluster file reloaded');
+    for (const listener of this.listeners) listener(changed);
+  }
+
+  private read(): Map<string, Entry> {
+    const services = parseEndpointsFile(fs.readFileSync(this.file, 'utf8'), this.file);
+    const entries = new Map<string, Entry>();
+    for (const service of services) {
+      // Short names in the file mean the default namespace, as they would for a caller that sent no context.
+      const target = parseAuthority(service.authority, 'default');
+      entries.set(targetId(target), { key: changeKey(target), resolution: toResolution(service) });
+    }
+    return entries;
+  }
+}
+
+function toResolution(service: FileService): Resolution {
+  return {
+    kind: 'endpoints',
+    endpoints: service.endpoints.map((e) => ({
+      addr: e.addr,
+      labels: e.labels,
+      identity: e.identity,
+      protocolHint: e.protocol,
+      opaquePorts: [],
+    })),
+    policy: { retry: service.retry, timeoutMs: service.timeoutMs },
+  };
+}

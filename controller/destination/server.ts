@@ -1,0 +1,95 @@
+// The destination gRPC server: `weft.destination.Destination/Get` and `/GetProfile`, server streams that
+// last as long as the proxy asks. Each stream parses its authority once, joins the topic for its target
+// (topics.ts) and gets the whole state, then changes.
+import * as grpc from '@grpc/grpc-js';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { DESTINATION_METRIC } from '../../common/contract';
+import { DESTINATION_SERVICE, DestinationProfile, GetDestination, Update } from '../../common/destination-api';
+import type { Logger } from '../../common/log';
+import type { ClusterSource } from '../cluster/types';
+import { InvalidAuthority, namespaceFromContext, parseAuthority } from './authority';
+import { endpointChanges, profileOf, SentEndpoints, toSent, updateKind } from './messages';
+import { Topics } from './topics';
+
+/** Messages a stream may have waiting to be sent before it counts as stuck and is ended (the proxy reconnects). */
+const MAX_QUEUED_MESSAGES = 1000;
+
+export interface DestinationServerOptions {
+  /** host:port; port 0 picks a free one (read it back from `port`). */
+  address: string;
+  source: ClusterSource;
+  log: Logger;
+  registry: Registry;
+  clusterDomain?: string;
+}
+
+export interface DestinationServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startDestinationServer(options: DestinationServerOptions): Promise<DestinationServer> {
+  const { source, log } = options;
+  const registers = [options.registry];
+  const streams = new Gauge({ name: DESTINATION_METRIC.serverStreams, help: 'Open destination streams', labelNames: ['method'], registers });
+  const sent = new Counter({ name: DESTINATION_METRIC.serverUpdatesTotal, help: 'Destination messages sent', labelNames: ['method', 'kind'], registers });
+  const endpoints = new Topics<SentEndpoints, Update>(source, { read: toSent, changes: endpointChanges });
+  const profiles = new Topics<string, DestinationProfile>(source, {
+    // The JSON of the profile is its state: equal text, nothing to send.
+    read: (resolution) => JSON.stringify(profileOf(resolution)),
+    changes: (from, to) => (from === to ? [] : [JSON.parse(to) as DestinationProfile]),
+  });
+
+  function serve<M>(method: 'Get' | 'GetProfile', topics: Topics<unknown, M>, kindOf: (m: M) => string) {
+    return (call: grpc.ServerWritableStream<GetDestination, M>) => {
+      const { path, contextToken } = call.request;
+      let target;
+      try {
+        target = parseAuthority(path, namespaceFromContext(contextToken), options.clusterDomain);
+      } catch (err) {
+        if (!(err instanceof InvalidAuthority)) throw err;
+        log.debug({ method, path, error: err.message }, 'refused a malformed destination request');
+        call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: err.message });
+        return;
+      }
+      streams.inc({ method });
+      let open = true;
+      const stop = () => {
+        if (!open) return;
+        open = false;
+        streams.dec({ method });
+        unsubscribe();
+      };
+      const unsubscribe = topics.subscribe(target, (message) => {
+        if (!open) return;
+        sent.inc({ method, kind: kindOf(message) });
+        if (call.write(message) || call.writableLength <= MAX_QUEUED_MESSAGES) return;
+        log.warn({ method, path, peer: call.getPeer() }, 'destination stream is not being read; ending it so the proxy starts afresh');
+        stop();
+        call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: 'the stream fell too far behind; open it again' });
+      });
+      call.on('cancelled', stop);
+      call.on('close', stop);
+      call.on('error', stop);
+    };
+  }
+
+  const server = new grpc.Server();
+  server.addService(DESTINATION_SERVICE, {
+    Get: serve('Get', endpoints as Topics<unknown, Update>, updateKind),
+    GetProfile: serve('GetProfile', profiles as Topics<unknown, DestinationProfile>, () => 'profile'),
+  });
+  // Plaintext, like the identity server: the local controller listens on loopback. mTLS for in-cluster use is to come.
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(options.address, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(new Error(`destination server cannot listen on ${options.address}: ${err.message}`)) : resolve(bound))),
+  );
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Streams never finish by themselves: end them now; proxies keep what they know and reconnect.
+        server.forceShutdown();
+        resolve();
+      }),
+  };
+}

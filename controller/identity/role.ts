@@ -1,0 +1,74 @@
+// The identity role (CONTRACT.md "Identity and mTLS"): Certify on --identity-addr, signing with the issuer
+// in --issuer-dir (re-read on change), for tokens a TokenReview vouches for — or, in local mode
+// (--cluster-file), tokens minted with the secret in --token-secret-file (what `weft demo` does).
+import * as fs from 'node:fs';
+import { systemClock } from '../../common/clock';
+import { formatHostPort } from '../../common/address';
+import { UsageError } from '../../common/errors';
+import type { ControllerOptions } from '../options';
+import type { IdentityOptions } from './options';
+import type { RoleContext, RunningRole } from '../roles';
+import { IssuerDir } from './issuer-dir';
+import { LocalTokenAuthority } from './local-token-authority';
+import { createIdentityServiceMetrics } from './metrics';
+import { startIdentityServer } from './server';
+import type { TokenReviewer } from './token-reviewer';
+
+/** HS256 wants at least as many secret bytes as the hash has. */
+const MIN_SECRET_BYTES = 32;
+
+export async function startIdentityRole(context: RoleContext): Promise<RunningRole> {
+  const { options } = context;
+  const identity = options.identity;
+  if (!identity) throw new UsageError('the identity role needs --issuer-dir DIR and --trust-anchors FILE');
+  const log = context.log.child({ role: 'identity' });
+  const metrics = createIdentityServiceMetrics(context.registry);
+  const issuerDir = new IssuerDir(identity.issuerDir, readFile(identity.trustAnchorsFile, '--trust-anchors'), log, (issuer) =>
+    metrics.issuerExpiration.set(issuer.cert.notAfter / 1000),
+  );
+  try {
+    const server = await startIdentityServer({
+      address: formatHostPort(identity.addr),
+      issuer: () => issuerDir.issuer(),
+      reviewer: tokenReviewer(options, identity),
+      clock: systemClock,
+      leafLifetimeMs: identity.leafLifetimeMs,
+      log,
+      metrics,
+    });
+    return {
+      addresses: { identity: formatHostPort({ host: identity.addr.host, port: server.port }) },
+      close: async () => {
+        issuerDir.close();
+        await server.close();
+      },
+    };
+  } catch (err) {
+    issuerDir.close();
+    throw err;
+  }
+}
+
+function tokenReviewer(options: ControllerOptions, identity: IdentityOptions): TokenReviewer {
+  if (options.facts.kind === 'file') {
+    if (!identity.tokenSecretFile) throw new UsageError('in local mode (--cluster-file) the identity role needs --token-secret-file FILE, the secret local tokens are signed with');
+    const secret = fs.readFileSync(identity.tokenSecretFile);
+    if (secret.length < MIN_SECRET_BYTES) throw new UsageError(`--token-secret-file ${identity.tokenSecretFile} holds ${secret.length} bytes; use at least ${MIN_SECRET_BYTES} random bytes`);
+    return new LocalTokenAuthority(secret);
+  }
+  // Loaded only here: @kubernetes/client-node takes seconds to load, which local mode need not wait for.
+  const { KubeConfig } = require('@kubernetes/client-node') as typeof import('@kubernetes/client-node');
+  const { KubernetesTokenReviewer } = require('./kubernetes-token-reviewer') as typeof import('./kubernetes-token-reviewer');
+  const kubeConfig = new KubeConfig();
+  if (options.facts.kubeconfig) kubeConfig.loadFromFile(options.facts.kubeconfig);
+  else kubeConfig.loadFromCluster();
+  return new KubernetesTokenReviewer(kubeConfig);
+}
+
+function readFile(file: string, flag: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${flag} ${file} cannot be read (${(err as NodeJS.ErrnoException).code}); give the trust anchors' PEM file (ca.crt)`);
+  }
+}

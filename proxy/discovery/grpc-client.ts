@@ -1,0 +1,154 @@
+// Discovery from the destination service (WEFT_PROXY_DESTINATION_SVC_ADDR): one Get and one GetProfile stream
+// per authority, opened on first use, shared by every request for it, and closed when it has gone unused for
+// a while. Streams that fail are opened again with backoff, and what they last said stays in force meanwhile:
+// a controller restart never empties a proxy's endpoints.
+import * as grpc from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
+import { formatHostPort, HostPort } from '../../common/address';
+import { Clock, systemClock } from '../../common/clock';
+import { DestinationClient, DestinationProfile, GetDestination, Update } from '../../common/destination-api';
+import type { Logger } from '../../common/log';
+import { DiscoveryMetrics, StreamCensus } from './grpc-metrics';
+import { Backoff, RetryingStream } from './retrying-stream';
+import { Subscription } from './subscription';
+import type { Discovery, Service } from './types';
+
+export interface GrpcDiscoveryOptions {
+  addr: HostPort;
+  /** Sent with every request (WEFT_PROXY_DESTINATION_CONTEXT): who is asking, for short names. */
+  contextToken: string;
+  log: Logger;
+  registry: Registry;
+  clock?: Clock;
+  /** An authority not resolved for this long (at most twice it) has its streams closed. */
+  idleMs?: number;
+  /** How long the first request for an authority waits for the first answer. */
+  firstAnswerWaitMs?: number;
+  backoff?: Backoff;
+}
+
+/** Authorities come from clients (Host headers): beyond this many, new ones are not followed. */
+const MAX_SUBSCRIPTIONS = 10_000;
+
+interface Followed {
+  subscription: Subscription;
+  endpoints: RetryingStream<Update>;
+  profile: RetryingStream<DestinationProfile>;
+}
+
+export class GrpcDiscovery implements Discovery {
+  private readonly client: grpc.Client & Record<string, (request: GetDestination) => grpc.ClientReadableStream<never>>;
+  private readonly followed = new Map<string, Followed>();
+  private readonly clock: Clock;
+  private readonly metrics: DiscoveryMetrics;
+  private sweepTimer: NodeJS.Timeout;
+  private warnedFull = false;
+
+  constructor(private readonly options: GrpcDiscoveryOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.client = new DestinationClient(formatHostPort(options.addr), grpc.credentials.createInsecure(), {
+      // Notice a controller that vanished without closing the connection, so streams are opened again.
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 5_000,
+    }) as GrpcDiscovery['client'];
+    this.metrics = new DiscoveryMetrics(options.registry, () => this.census());
+    const idleMs = options.idleMs ?? 60_000;
+    const sweep = () => {
+      this.evictIdle();
+      this.sweepTimer = this.clock.setTimeout(sweep, idleMs);
+    };
+    this.sweepTimer = this.clock.setTimeout(sweep, idleMs);
+  }
+
+  resolve(authority: string): Service | undefined {
+    const subscription = this.follow(authority);
+    return subscription?.state === 'known' ? subscription.service : undefined;
+  }
+
+  firstAnswer(authority: string): Promise<void> | undefined {
+    const subscription = this.follow(authority);
+    return subscription?.state === 'waiting' ? subscription.firstAnswer : undefined;
+  }
+
+  close(): void {
+    this.clock.clearTimeout(this.sweepTimer);
+    for (const authority of [...this.followed.keys()]) this.unfollow(authority);
+    this.client.close();
+  }
+
+  private follow(authority: string): Subscription | undefined {
+    const existing = this.followed.get(authority);
+    if (existing) {
+      existing.subscription.used = true;
+      return existing.subscription;
+    }
+    if (this.followed.size >= MAX_SUBSCRIPTIONS) {
+      if (!this.warnedFull) this.options.log.warn({ limit: MAX_SUBSCRIPTIONS, authority }, 'following too many authorities; not following new ones until idle ones are evicted');
+      this.warnedFull = true;
+      return undefined;
+    }
+    const subscription = new Subscription(authority, this.clock, this.options.firstAnswerWaitMs ?? 2_000);
+    const request: GetDestination = { path: authority, contextToken: this.options.contextToken };
+    const backoff = this.options.backoff ?? { initialMs: 100, maxMs: 5_000 };
+    const common = {
+      clock: this.clock,
+      backoff,
+      onReconnect: () => this.metrics.reconnects.inc(),
+      onRefused: (details: string) => {
+        this.options.log.warn({ authority, error: details }, 'the destination service refused this authority; answering it as unknown');
+        subscription.refuse();
+      },
+    };
+    const endpoints = new RetryingStream<Update>({
+      ...common,
+      open: () => this.client.Get(request),
+      onMessage: (update, fresh) => {
+        this.metrics.updates.inc({ kind: update.update ?? 'unknown' });
+        subscription.applyUpdate(update, fresh);
+      },
+    });
+    const profile = new RetryingStream<DestinationProfile>({
+      ...common,
+      open: () => this.client.GetProfile(request),
+      onMessage: (message) => {
+        this.metrics.updates.inc({ kind: 'profile' });
+        subscription.applyProfile(message);
+      },
+    });
+    this.followed.set(authority, { subscription, endpoints, profile });
+    return subscription;
+  }
+
+  private unfollow(authority: string): void {
+    const followed = this.followed.get(authority);
+    if (!followed) return;
+    this.followed.delete(authority);
+    followed.endpoints.close();
+    followed.profile.close();
+    followed.subscription.close();
+  }
+
+  private evictIdle(): void {
+    for (const [authority, { subscription }] of this.followed) {
+      if (subscription.used) subscription.used = false;
+      else this.unfollow(authority);
+    }
+    if (this.followed.size < MAX_SUBSCRIPTIONS) this.warnedFull = false;
+  }
+
+  private census(): StreamCensus {
+    const now = this.clock.now();
+    const census: StreamCensus = { live: 0, reconnecting: 0, oldestDownMs: 0 };
+    for (const { endpoints } of this.followed.values()) {
+      if (endpoints.downSince === undefined) {
+        census.live++;
+        continue;
+      }
+      census.reconnecting++;
+      census.oldestDownMs = Math.max(census.oldestDownMs, now - endpoints.downSince);
+    }
+    return census;
+  }
+}
