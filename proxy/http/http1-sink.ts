@@ -14,6 +14,9 @@ export class Http1Sink extends ResponseSink {
     log: Logger,
   ) {
     super(false, log);
+    res.once('close', () => {
+      if (!res.writableFinished) this.clientGone = true;
+    });
   }
 
   get headSent(): boolean {

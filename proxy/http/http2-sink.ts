@@ -16,6 +16,9 @@ export class Http2Sink extends ResponseSink {
     log: Logger,
   ) {
     super(grpc, log);
+    stream.once('close', () => {
+      if (!stream.writableFinished) this.clientGone = true;
+    });
     stream.on('wantTrailers', () => stream.sendTrailers(this.trailers ?? {}));
   }
 

@@ -27,6 +27,8 @@ export abstract class ResponseSink {
   private readonly startedAt = performance.now();
   private latencyMs = 0;
   private done = false;
+  /** Set by subclasses when the client goes away: what fails after that is not the upstream's fault. */
+  protected clientGone = false;
 
   constructor(
     readonly grpc: boolean,
@@ -59,6 +61,12 @@ export abstract class ResponseSink {
   }
 
   fail(error: ProxyError): void {
+    if (this.clientGone) {
+      // The upstream was cut off because the client left: neither a failure of the upstream nor an answer.
+      this.done = true;
+      this.log.debug({ authority: this.target?.authority, endpoint: this.target?.endpoint }, 'request cancelled by the client');
+      return;
+    }
     this.log.warn({ authority: this.target?.authority, endpoint: this.target?.endpoint, reason: error.reason, error: error.message }, 'request failed');
     if (this.headSent) {
       this.record(undefined, error.reason);

@@ -104,6 +104,9 @@ t.test('bad input is answered on its own connection; everyone else is still serv
     await waitFor('the open connection gauge to return to its value before', async () => (await openConnections(proxy)) === before).catch(async (err: Error) =>
       t.fail(`${err.message}: ${await openConnections(proxy)} open, ${before} before`),
     );
+    const metrics = await proxy.metrics();
+    t.equal(metricValue(metrics, METRIC.responseTotal, { authority: 'vanish.test:80', classification: 'failure' }), 0, 'the client leaving is not counted as a failure of the upstream');
+    t.notMatch(proxy.logs(), /"request failed"[^\n]*vanish\.test/, 'nor logged as one');
     await stillServes(t);
   });
 
