@@ -29,16 +29,25 @@ interface Route {
   port: number;
   /** The endpoint is another weft proxy's inbound: HTTP travels to it over h2. */
   peerProxy: boolean;
+  /** The peer's identity: originate mTLS to it (bench/mtls.ts). */
+  identity?: string;
 }
 
 let proxyCount = 0;
 
-async function startWeftProxy(dir: string, appPort: number, route: Route | undefined, opaqueAppPort: boolean, nodeFlags: string[] = []): Promise<WeftProxy> {
+export async function startWeftProxy(
+  dir: string,
+  appPort: number,
+  route: Route | undefined,
+  opaqueAppPort: boolean,
+  nodeFlags: string[] = [],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<WeftProxy> {
   const name = `weft-proxy-${++proxyCount}`;
   const [outboundPort, inboundPort, adminPort, tapPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const endpointsFile = path.join(dir, `${name}-endpoints.json`);
   const services = route
-    ? [{ authority: BENCH_AUTHORITY, endpoints: [{ addr: `${LOOPBACK}:${route.port}`, ...(route.peerProxy ? { protocol: 'h2' } : {}) }] }]
+    ? [{ authority: BENCH_AUTHORITY, endpoints: [{ addr: `${LOOPBACK}:${route.port}`, ...(route.peerProxy ? { protocol: 'h2' } : {}), ...(route.identity ? { identity: route.identity } : {}) }] }]
     : [];
   fs.writeFileSync(endpointsFile, JSON.stringify({ services }, null, 2));
   const env: NodeJS.ProcessEnv = {
@@ -53,6 +62,7 @@ async function startWeftProxy(dir: string, appPort: number, route: Route | undef
     // Stopping between scenarios must not wait out the default 30 s drain.
     [ENV.shutdownGracePeriod]: '1s',
     ...(opaqueAppPort ? { [ENV.inboundOpaquePorts]: String(appPort) } : {}),
+    ...extraEnv,
   };
   const args = nodeArgsFor('proxy/main');
   const entry = args[args.length - 1];

@@ -1,7 +1,7 @@
 // Responses the proxy makes itself (CONTRACT.md): 502 upstream connect or protocol error, 503 no endpoints /
 // fail-fast / load shed, 504 timeout, each with `weft-proxy-error: <reason>`; gRPC callers get the matching
 // grpc-status instead of a bare HTTP status.
-import { isTlsError } from '../transport/tls-connect';
+import { describeTlsError, isTlsError } from '../transport/tls-connect';
 
 export type ProxyErrorReason =
   | 'unknown-authority'
@@ -57,7 +57,7 @@ export function upstreamError(err: Error & { code?: string }, endpoint: string):
   const cause = err.cause as (Error & { code?: string }) | undefined;
   // mTLS to a peer proxy failed: its certificate did not verify or named someone else, or we have none yet.
   const tlsFailure = isTlsError(err) ? err : isTlsError(cause) ? cause : undefined;
-  if (tlsFailure) return new ProxyError('upstream-tls-error', `mTLS to ${endpoint} failed: ${tlsFailure.message} (${tlsFailure.code})`);
+  if (tlsFailure) return new ProxyError('upstream-tls-error', `mTLS to ${endpoint} failed: ${describeTlsError(tlsFailure)} (${tlsFailure.code})`);
   const code = (cause?.code !== undefined && CONNECT_ERRORS.has(cause.code) ? cause.code : err.code) ?? '';
   if (CONNECT_ERRORS.has(code)) return new ProxyError('connect-failed', `connect to ${endpoint} failed: ${code}`);
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'ERR_HTTP2_STREAM_ERROR' || code === 'EPIPE') {
