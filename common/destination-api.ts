@@ -32,6 +32,14 @@ export interface Update {
   notInCluster?: { host: string; port: number };
 }
 
+/** An update's kind as metrics label it: add, remove, no_endpoints, not_in_cluster. */
+export function updateKind(update: Update): string {
+  if (update.add) return 'add';
+  if (update.remove) return 'remove';
+  if (update.noEndpoints) return 'no_endpoints';
+  return 'not_in_cluster';
+}
+
 export interface RetryPolicy {
   http: string;
   grpc: string;

@@ -7,7 +7,9 @@ import { BENCH_AUTHORITY } from '../weft';
 import type { MeasureContext } from './types';
 
 export const WARMUP_MS = 500;
-export const MEASURE_MS = 2500;
+/** Whole seconds, because wrk and h2load take nothing finer. */
+export const MEASURE_S = 3;
+export const MEASURE_MS = MEASURE_S * 1000;
 export const ROUNDS = 3;
 /** wrk and h2load take whole seconds; saturation runs start with a discarded run this long to warm JITs. */
 export const TOOL_WARMUP_S = 1;

@@ -2,7 +2,7 @@
 import { runH2load } from '../load/h2load';
 import { BENCH_AUTHORITY } from '../weft';
 import { deriveAddedLatency, LATENCY_COLUMNS, latencyValues, SATURATION_COLUMNS, saturationValues } from './columns';
-import { constantRate, MEASURE_MS, RATE_METHOD, ROUNDS, TOOL_WARMUP_S } from './fixed-rate';
+import { constantRate, MEASURE_S, RATE_METHOD, ROUNDS, TOOL_WARMUP_S } from './fixed-rate';
 import type { MeasureContext, Scenario, Table } from './types';
 import { withUsage } from './usage';
 
@@ -14,7 +14,7 @@ async function saturate(ctx: MeasureContext) {
   const h2load = (durationS: number) =>
     runH2load({ port: ctx.path.port, authority: BENCH_AUTHORITY, grpc: true, clients: CLIENTS, streamsPerClient: STREAMS_PER_CLIENT, durationS, dir: ctx.dir });
   await h2load(TOOL_WARMUP_S);
-  const [result, usage] = await withUsage(ctx, () => h2load(MEASURE_MS / 1000));
+  const [result, usage] = await withUsage(ctx, () => h2load(MEASURE_S));
   return saturationValues(ctx, result, usage);
 }
 
@@ -45,7 +45,7 @@ export const grpcScenario: Scenario = {
     {
       id: 'grpc-saturation',
       title: 'gRPC unary throughput at saturation',
-      method: `h2load -c${CLIENTS} -m${STREAMS_PER_CLIENT} (gRPC POST, te: trailers), ${TOOL_WARMUP_S} s warm-up run then ${MEASURE_MS / 1000} s, median of ${ROUNDS} rounds; backend: node:http2 server`,
+      method: `h2load -c${CLIENTS} -m${STREAMS_PER_CLIENT} (gRPC POST, te: trailers), ${TOOL_WARMUP_S} s warm-up run then ${MEASURE_S} s, median of ${ROUNDS} rounds; backend: node:http2 server`,
       columns: SATURATION_COLUMNS,
       headline: 'requestsPerSecond',
       lowerIsBetter: false,

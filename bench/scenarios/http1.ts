@@ -4,7 +4,7 @@ import { runWrk } from '../load/wrk';
 import { rssBytes } from '../proc-stats';
 import { BENCH_AUTHORITY } from '../weft';
 import { deriveAddedLatency, LATENCY_COLUMNS, latencyValues, SATURATION_COLUMNS, saturationValues } from './columns';
-import { constantRate, MEASURE_MS, POOL_CONNECTIONS, RATE_METHOD, ROUNDS, TOOL_WARMUP_S } from './fixed-rate';
+import { constantRate, MEASURE_S, POOL_CONNECTIONS, RATE_METHOD, ROUNDS, TOOL_WARMUP_S } from './fixed-rate';
 import type { MeasureContext, Scenario, Table } from './types';
 import { MB, proxyPids, withUsage } from './usage';
 
@@ -14,7 +14,7 @@ const SATURATION_CONNECTIONS = 32;
 
 async function saturate(ctx: MeasureContext) {
   await runWrk(ctx.path.port, BENCH_AUTHORITY, SATURATION_CONNECTIONS, TOOL_WARMUP_S);
-  const [result, usage] = await withUsage(ctx, () => runWrk(ctx.path.port, BENCH_AUTHORITY, SATURATION_CONNECTIONS, MEASURE_MS / 1000));
+  const [result, usage] = await withUsage(ctx, () => runWrk(ctx.path.port, BENCH_AUTHORITY, SATURATION_CONNECTIONS, MEASURE_S));
   return saturationValues(ctx, result, usage);
 }
 
@@ -55,7 +55,7 @@ export const http1Scenario: Scenario = {
     {
       id: 'http1-saturation',
       title: 'HTTP/1.1 throughput at saturation',
-      method: `wrk -t1 -c${SATURATION_CONNECTIONS}, ${TOOL_WARMUP_S} s warm-up run then ${MEASURE_MS / 1000} s, median of ${ROUNDS} rounds; direct = Node hello world alone on the server core`,
+      method: `wrk -t1 -c${SATURATION_CONNECTIONS}, ${TOOL_WARMUP_S} s warm-up run then ${MEASURE_S} s, median of ${ROUNDS} rounds; direct = Node hello world alone on the server core`,
       columns: SATURATION_COLUMNS,
       headline: 'requestsPerSecond',
       lowerIsBetter: false,

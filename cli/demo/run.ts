@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { formatHostPort } from '../../common/address';
 import { StatusLine, Pids, welcome } from './output';
 import { Supervisor } from './supervisor';
-import { START_ORDER, Topology, WorkloadName, appSpec, consecutivePorts, endpointsFileText, freePort, planTopology, proxyName, proxySpec } from './topology';
+import { ControllerAddrs, START_ORDER, Topology, WorkloadName, appSpec, consecutivePorts, controllerSpec, endpointsFileText, freePort, planController, planTopology, proxyName, proxySpec } from './topology';
 import { acceptsConnections, answersOk, sleep, waitFor } from './wait';
 
 const READY_TIMEOUT_MS = 30_000;
@@ -37,7 +37,9 @@ class Stop {
 }
 
 export async function runDemo(options: DemoOptions): Promise<void> {
-  const topology = await planTopology(options.basePort === undefined ? freePort : consecutivePorts(options.basePort));
+  const ports = options.basePort === undefined ? freePort : consecutivePorts(options.basePort);
+  const topology = await planTopology(ports);
+  const controller = await planController(ports);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-demo-'));
   const endpointsFile = path.join(dir, 'endpoints.yaml');
   await fs.writeFile(endpointsFile, endpointsFileText(topology));
@@ -49,7 +51,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   let deadline: NodeJS.Timeout | undefined;
   try {
     options.out.write(`weft demo: starting ${START_ORDER.join(', ')}, each with its own weft-proxy, on 127.0.0.1 …\n`);
-    const pids = await startWorkloads(topology, endpointsFile, supervisor, options.rps, stop.signal);
+    // The controller first: the proxies discover each other through it, from the endpoints file.
+    supervisor.start(controllerSpec(controller, endpointsFile));
+    const controllerReady = `http://${formatHostPort(controller.admin)}/ready`;
+    await waitFor(`the controller (${controllerReady})`, () => answersOk(controllerReady), READY_TIMEOUT_MS, stop.signal);
+    const pids = await startWorkloads(topology, controller, supervisor, options.rps, stop.signal);
     options.out.write(welcome(topology, pids, endpointsFile, options.durationMs));
     // --duration counts from here: that long of traffic, however long start-up took.
     if (options.durationMs !== undefined) deadline = setTimeout(onSignal, options.durationMs);
@@ -67,6 +73,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     options.out.write('weft demo: stopping …\n');
     // Callers before callees, so nothing reports errors about a peer that is merely shutting down.
     for (const name of [...START_ORDER].reverse()) await supervisor.stop(STOP_GRACE_MS, [name, proxyName(name)]);
+    await supervisor.stop(STOP_GRACE_MS, ['controller']);
     await fs.rm(dir, { recursive: true, force: true });
     // Only now: a second Ctrl-C while stopping must not kill the demo and leave its children behind.
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
@@ -78,7 +85,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 /** Every proxy first, then the apps in dependency order; the load generator once everything else is ready. */
 async function startWorkloads(
   topology: Topology,
-  endpointsFile: string,
+  controller: ControllerAddrs,
   supervisor: Supervisor,
   rps: number,
   signal: AbortSignal,
@@ -87,7 +94,7 @@ async function startWorkloads(
   const ready: Promise<void>[] = [];
   for (const name of START_ORDER) {
     const w = topology[name];
-    pids[name] = { proxy: supervisor.start(proxySpec(w, endpointsFile)) };
+    pids[name] = { proxy: supervisor.start(proxySpec(w, controller.destination)) };
     const readyUrl = `http://${formatHostPort(w.proxy.admin)}/ready`;
     ready.push(waitFor(`${name}'s proxy (${readyUrl})`, () => answersOk(readyUrl), READY_TIMEOUT_MS, signal));
     if (!w.app) continue;

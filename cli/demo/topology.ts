@@ -37,9 +37,10 @@ export const START_ORDER: readonly WorkloadName[] = ['stock', 'books', 'web', 'l
 
 const SERVICE_PORTS: Partial<Record<WorkloadName, number>> = { stock: 7000, books: 8080, web: 8080 };
 const PROXY_LISTENERS = 4;
+const CONTROLLER_LISTENERS = 2;
 
-/** How many ports the demo listens on: one per app, four per proxy. */
-export const PORTS_NEEDED = Object.keys(SERVICE_PORTS).length + START_ORDER.length * PROXY_LISTENERS;
+/** How many ports the demo listens on: one per app, four per proxy, two for the controller. */
+export const PORTS_NEEDED = Object.keys(SERVICE_PORTS).length + START_ORDER.length * PROXY_LISTENERS + CONTROLLER_LISTENERS;
 
 export function authorityOf(name: WorkloadName): string {
   return `${name}.${DEMO_NAMESPACE}.svc.cluster.local:${SERVICE_PORTS[name]}`;
@@ -81,6 +82,21 @@ export async function planTopology(nextPort: PortSource): Promise<Topology> {
   return topology;
 }
 
+/** The controller in local mode: it serves the endpoints file to every proxy over the destination API. */
+export interface ControllerAddrs {
+  destination: HostPort;
+  admin: HostPort;
+}
+
+export async function planController(nextPort: PortSource): Promise<ControllerAddrs> {
+  return { destination: { host: HOST, port: await nextPort() }, admin: { host: HOST, port: await nextPort() } };
+}
+
+export function controllerSpec(controller: ControllerAddrs, endpointsFile: string): ChildSpec {
+  const flags = ['--cluster-file', endpointsFile, '--destination-addr', formatHostPort(controller.destination), '--admin-addr', formatHostPort(controller.admin)];
+  return { name: 'controller', args: [...nodeArgsFor('controller/main'), 'destination', ...flags] };
+}
+
 /** The local endpoints file (CONTRACT.md): each service's authority → its proxy's inbound. */
 export function endpointsFileText(topology: Topology): string {
   const services = START_ORDER.map((name) => topology[name])
@@ -102,13 +118,14 @@ export function proxyName(name: WorkloadName): string {
   return `${name}-proxy`;
 }
 
-export function proxySpec(w: Workload, endpointsFile: string): ChildSpec {
+export function proxySpec(w: Workload, destination: HostPort): ChildSpec {
   const env: Record<string, string> = {
     [ENV.outboundListenAddr]: formatHostPort(w.proxy.outbound),
     [ENV.inboundListenAddr]: formatHostPort(w.proxy.inbound),
     [ENV.adminListenAddr]: formatHostPort(w.proxy.admin),
     [ENV.tapListenAddr]: formatHostPort(w.proxy.tap),
-    [ENV.destinationFile]: endpointsFile,
+    [ENV.destinationSvcAddr]: formatHostPort(destination),
+    [ENV.destinationContext]: JSON.stringify({ ns: DEMO_NAMESPACE }),
     // mTLS between the demo's proxies comes with the local identity service.
     [ENV.identityDisabled]: 'true',
   };

@@ -61,14 +61,6 @@ export function profileOf(resolution: Resolution): DestinationProfile {
   };
 }
 
-/** The message's kind, for metrics: add, remove, no_endpoints, not_in_cluster. */
-export function updateKind(update: Update): string {
-  if (update.add) return 'add';
-  if (update.remove) return 'remove';
-  if (update.noEndpoints) return 'no_endpoints';
-  return 'not_in_cluster';
-}
-
 function weightedAddr(endpoint: EndpointFact): WeightedAddr {
   return {
     addr: { ip: endpoint.addr.host, port: endpoint.addr.port },

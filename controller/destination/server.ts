@@ -4,11 +4,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { DESTINATION_METRIC } from '../../common/contract';
-import { DESTINATION_SERVICE, DestinationProfile, GetDestination, Update } from '../../common/destination-api';
+import { DESTINATION_SERVICE, DestinationProfile, GetDestination, Update, updateKind } from '../../common/destination-api';
 import type { Logger } from '../../common/log';
-import type { ClusterSource } from '../cluster/types';
+import type { ClusterSource, Target } from '../cluster/types';
 import { InvalidAuthority, namespaceFromContext, parseAuthority } from './authority';
-import { endpointChanges, profileOf, SentEndpoints, toSent, updateKind } from './messages';
+import { endpointChanges, profileOf, SentEndpoints, toSent } from './messages';
 import { Topics } from './topics';
 
 /** Messages a stream may have waiting to be sent before it counts as stuck and is ended (the proxy reconnects). */
@@ -40,10 +40,10 @@ export async function startDestinationServer(options: DestinationServerOptions):
     changes: (from, to) => (from === to ? [] : [JSON.parse(to) as DestinationProfile]),
   });
 
-  function serve<M>(method: 'Get' | 'GetProfile', topics: Topics<unknown, M>, kindOf: (m: M) => string) {
+  function serve<S, M>(method: 'Get' | 'GetProfile', topics: Topics<S, M>, kindOf: (m: M) => string) {
     return (call: grpc.ServerWritableStream<GetDestination, M>) => {
       const { path, contextToken } = call.request;
-      let target;
+      let target: Target;
       try {
         target = parseAuthority(path, namespaceFromContext(contextToken), options.clusterDomain);
       } catch (err) {
@@ -76,8 +76,8 @@ export async function startDestinationServer(options: DestinationServerOptions):
 
   const server = new grpc.Server();
   server.addService(DESTINATION_SERVICE, {
-    Get: serve('Get', endpoints as Topics<unknown, Update>, updateKind),
-    GetProfile: serve('GetProfile', profiles as Topics<unknown, DestinationProfile>, () => 'profile'),
+    Get: serve('Get', endpoints, updateKind),
+    GetProfile: serve('GetProfile', profiles, () => 'profile'),
   });
   // Plaintext, like the identity server: the local controller listens on loopback. mTLS for in-cluster use is to come.
   const port = await new Promise<number>((resolve, reject) =>
@@ -85,11 +85,7 @@ export async function startDestinationServer(options: DestinationServerOptions):
   );
   return {
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        // Streams never finish by themselves: end them now; proxies keep what they know and reconnect.
-        server.forceShutdown();
-        resolve();
-      }),
+    // Streams never finish by themselves: end them now; proxies keep what they know and reconnect.
+    close: async () => server.forceShutdown(),
   };
 }

@@ -1,18 +1,15 @@
 // Discovery from a local endpoints file (WEFT_PROXY_DESTINATION_FILE). The file is watched; an edit that does
 // not parse is logged with its line and column and the last good version stays in force.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { formatHostPort } from '../../common/address';
 import { FileService, parseEndpointsFile } from '../../common/endpoints-file';
 import type { Logger } from '../../common/log';
+import { FileWatch, watchFile } from '../../common/watch-file';
 import { Discovery, Endpoint, Service } from './types';
-
-const RELOAD_DEBOUNCE_MS = 50;
 
 export class FileDiscovery implements Discovery {
   private readonly services = new Map<string, Service>();
-  private readonly watcher: fs.FSWatcher;
-  private reloadTimer?: NodeJS.Timeout;
+  private readonly watch: FileWatch;
 
   /** Throws when the file cannot be read or parsed at start: there is no last good version yet. */
   constructor(
@@ -20,10 +17,7 @@ export class FileDiscovery implements Discovery {
     private readonly log: Logger,
   ) {
     this.apply(this.read());
-    // Watch the directory, not the file: editors and `kubectl cp` replace files by renaming over them.
-    this.watcher = fs.watch(path.dirname(file), (_event, name) => {
-      if (name === null || name === path.basename(file)) this.scheduleReload();
-    });
+    this.watch = watchFile(file, () => this.reload());
   }
 
   resolve(authority: string): Service | undefined {
@@ -31,13 +25,7 @@ export class FileDiscovery implements Discovery {
   }
 
   close(): void {
-    clearTimeout(this.reloadTimer);
-    this.watcher.close();
-  }
-
-  private scheduleReload(): void {
-    clearTimeout(this.reloadTimer);
-    this.reloadTimer = setTimeout(() => this.reload(), RELOAD_DEBOUNCE_MS);
+    this.watch.close();
   }
 
   private reload(): void {

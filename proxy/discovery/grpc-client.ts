@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import { formatHostPort, HostPort } from '../../common/address';
 import { Clock, systemClock } from '../../common/clock';
-import { DestinationClient, DestinationProfile, GetDestination, Update } from '../../common/destination-api';
+import { DestinationClient, DestinationProfile, GetDestination, Update, updateKind } from '../../common/destination-api';
 import type { Logger } from '../../common/log';
 import { DiscoveryMetrics, StreamCensus } from './grpc-metrics';
 import { Backoff, RetryingStream } from './retrying-stream';
@@ -105,7 +105,7 @@ export class GrpcDiscovery implements Discovery {
       ...common,
       open: () => this.client.Get(request),
       onMessage: (update, fresh) => {
-        this.metrics.updates.inc({ kind: update.update ?? 'unknown' });
+        this.metrics.updates.inc({ kind: updateKind(update) });
         subscription.applyUpdate(update, fresh);
       },
     });

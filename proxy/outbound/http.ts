@@ -47,7 +47,8 @@ export class OutboundHttp {
    * An endpoint for a connection-level path (CONNECT, Upgrade, opaque TCP): one the balancer picks for a known
    * service, else as for unknown authorities. Otherwise the error to answer with.
    */
-  resolve(authority: string, socket: net.Socket): Endpoint | ProxyError {
+  async resolve(authority: string, socket: net.Socket): Promise<Endpoint | ProxyError> {
+    await this.discovery.firstAnswer?.(authority);
     const service = this.discovery.resolve(authority);
     if (!service) return this.unknownAuthority(authority, socket);
     return this.deps.balancer.pickNow(service) ?? new ProxyError('no-endpoints', `service ${authority} has no available endpoints`);

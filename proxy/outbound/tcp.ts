@@ -36,7 +36,7 @@ export class OutboundTcp {
       return;
     }
     const authority = formatHostPort(origDst);
-    const endpoint = this.http.resolve(authority, socket);
+    const endpoint = await this.http.resolve(authority, socket);
     if (endpoint instanceof ProxyError) return this.refuse(socket, authority, endpoint);
     await this.tunnel(socket, authority, endpoint, origDst.port);
   }
@@ -44,7 +44,7 @@ export class OutboundTcp {
   /** `CONNECT host:port`: 200 once the target is connected, then a tunnel. */
   async connect(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const authority = normalizeAuthority(req.url ?? '', 443);
-    const endpoint = this.http.resolve(authority, req.socket);
+    const endpoint = await this.http.resolve(authority, req.socket);
     if (endpoint instanceof ProxyError) return this.refuse(socket, authority, endpoint);
     const port = Number(authority.slice(authority.lastIndexOf(':') + 1));
     await this.tunnel(socket, authority, endpoint, port, head);
@@ -52,7 +52,7 @@ export class OutboundTcp {
 
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const authority = normalizeAuthority(fromHttp1(req).authority);
-    const endpoint = this.http.resolve(authority, req.socket);
+    const endpoint = await this.http.resolve(authority, req.socket);
     if (endpoint instanceof ProxyError) return this.refuse(socket, authority, endpoint);
     const error = await forwardUpgrade(req, socket, head, () => this.open(endpoint, 'http/1.1'), endpoint.key);
     if (error) this.log.warn({ authority, endpoint: endpoint.key, error: error.message }, 'upgraded connection failed');

@@ -10,19 +10,12 @@ import { formatHostPort } from '../../common/address';
 import { CONFIG, identityName, PROXY_VERSION, ROUTE } from '../../common/contract';
 import { DestinationClient, DestinationProfile, Update } from '../../common/destination-api';
 import { startController } from '../fixtures/controller-process';
+import { waitFor } from '../fixtures/http-client';
 import { startKubeApiServer, type KubeApiServer } from '../fixtures/kube-api-server';
 
 interface Watched<M> {
   messages: M[];
   status(): grpc.StatusObject | undefined;
-}
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 function pod(name: string, ip: string, extra: { annotations?: Record<string, string>; serviceAccount?: string } = {}) {

@@ -1,0 +1,73 @@
+import t from 'tap';
+import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
+import { FactError, podFact, serviceFact, sliceFact } from '../../../controller/cluster/kubernetes-facts';
+import { ClusterIndex } from '../../../controller/cluster/kubernetes-index';
+import { AnnotationError } from '../../../controller/cluster/annotations';
+import { identityName, PROXY_VERSION, ROUTE } from '../../../common/contract';
+
+const svc = (name: string, spec: V1Service['spec'] = { clusterIP: '10.96.0.1', ports: [{ name: 'http', port: 80 }] }, annotations?: Record<string, string>): V1Service => ({
+  metadata: { name, namespace: 'demo', annotations },
+  spec,
+});
+const slice = (name: string, service: string, ips: string[], pods: (string | undefined)[] = []): V1EndpointSlice => ({
+  metadata: { name, namespace: 'demo', labels: { 'kubernetes.io/service-name': service } },
+  addressType: 'IPv4',
+  ports: [{ name: 'http', port: 8080 }],
+  endpoints: ips.map((ip, i) => ({ addresses: [ip], targetRef: pods[i] ? { kind: 'Pod', name: pods[i] } : undefined })),
+});
+const pod = (name: string, ip: string, meshed = false): V1Pod => ({
+  metadata: { name, namespace: 'demo', annotations: meshed ? { [PROXY_VERSION]: 'v1' } : undefined },
+  spec: { serviceAccountName: 'web', containers: [] },
+  status: { podIP: ip },
+});
+const target = { kind: 'service' as const, namespace: 'demo', name: 'web', port: 80 };
+const keys = (set: Set<string>) => [...set].sort();
+
+t.test('a service resolves to the ready addresses of its slices, with pod metadata', async (t) => {
+  const index = new ClusterIndex();
+  t.same(index.resolve(target), { kind: 'unknown' });
+  t.same(keys(index.setService(serviceFact(svc('web')))), ['ip:10.96.0.1', 'svc:demo/web']);
+  t.same(index.resolve(target), { kind: 'endpoints', endpoints: [], policy: {} });
+  t.same(keys(index.setSlice('demo', 'web-a', sliceFact(slice('web-a', 'web', ['10.0.0.1', '10.0.0.2'], ['p1'])))), ['ip:10.96.0.1', 'svc:demo/web']);
+  t.same(keys(index.setPod(podFact(pod('p1', '10.0.0.1', true)))), ['ip:10.0.0.1'], 'a new pod: its own IP (no slice referenced it before it was known)');
+  t.same(keys(index.setPod(podFact(pod('p1', '10.0.0.1', false)))), ['ip:10.0.0.1', 'ip:10.96.0.1', 'svc:demo/web'], 'a known pod changing: the services whose slices name it');
+  index.setPod(podFact(pod('p1', '10.0.0.1', true)));
+  const resolved = index.resolve(target);
+  t.match(resolved, {
+    kind: 'endpoints',
+    endpoints: [
+      { addr: { host: '10.0.0.1', port: 8080 }, labels: { namespace: 'demo', service: 'web', pod: 'p1' }, identity: identityName('web', 'demo'), protocolHint: 'h2' },
+      { addr: { host: '10.0.0.2', port: 8080 }, labels: { namespace: 'demo', service: 'web' } },
+    ],
+  });
+  t.same(index.resolve({ kind: 'ip', ip: '10.96.0.1', port: 80 }), resolved, 'the cluster IP is the service');
+  t.match(index.resolve({ kind: 'ip', ip: '10.0.0.1', port: 9000 }), { kind: 'endpoints', endpoints: [{ addr: { port: 9000 }, labels: { pod: 'p1' } }] });
+  t.same(index.resolve({ ...target, port: 81 }), { kind: 'endpoints', endpoints: [], policy: {} }, 'a port the service does not have');
+  t.same(keys(index.deleteSlice('demo', 'web-a')), ['ip:10.96.0.1', 'svc:demo/web']);
+  t.same(keys(index.deletePod('demo', 'p1')), ['ip:10.0.0.1'], 'no slice names it any more');
+  t.same(index.resolve({ kind: 'ip', ip: '10.0.0.1', port: 80 }), { kind: 'unknown' });
+});
+
+t.test('ExternalName, headless services without ports, slice moves between services', async (t) => {
+  const index = new ClusterIndex();
+  index.setService(serviceFact(svc('ext', { type: 'ExternalName', externalName: 'api.example.com.' })));
+  t.same(index.resolve({ ...target, name: 'ext', port: 443 }), { kind: 'external', addr: { host: 'api.example.com', port: 443 } });
+  index.setService(serviceFact(svc('web', { clusterIP: 'None' })));
+  index.setSlice('demo', 's', sliceFact({ ...slice('s', 'web', ['10.0.0.5']), ports: [{ name: '', port: null as unknown as number }] }));
+  t.match(index.resolve({ ...target, port: 7000 }), { endpoints: [{ addr: { host: '10.0.0.5', port: 7000 } }] }, 'a headless service without ports passes the port through');
+  t.same(keys(index.setSlice('demo', 's', sliceFact(slice('s', 'other', ['10.0.0.5'])))), ['svc:demo/other', 'svc:demo/web'], 'both services hear of a relabelled slice');
+  t.same(keys(index.setSlice('demo', 's', sliceFact({ ...slice('s', 'other', []), metadata: { name: 's', namespace: 'demo' } }))), ['svc:demo/other'], 'a slice no service owns is dropped');
+});
+
+t.test('objects that do not make sense are refused with a reason', async (t) => {
+  t.throws(() => sliceFact(slice('s', 'web', ['not-an-ip'])), FactError);
+  t.throws(() => sliceFact(slice('s', 'web', ['fd00::1'])), /is not an IPv4 address/);
+  t.throws(() => podFact({ ...pod('p', '10.0.0.1'), metadata: { name: 'p', annotations: { 'config.weft.io/opaque-ports': 'x' } } }), AnnotationError);
+  t.throws(() => serviceFact(svc('web', undefined, { [ROUTE.retryLimit]: '-1' })), /retry\.weft\.io\/limit="-1" is not a whole number/);
+  t.throws(() => serviceFact(svc('web', undefined, { [ROUTE.requestTimeout]: '10' })), /timeout\.weft\.io\/request="10" is not valid: expected a number with a unit/);
+  t.same(serviceFact(svc('web', undefined, { [ROUTE.retryGrpc]: 'unavailable', [ROUTE.retryTimeout]: '250ms', [ROUTE.requestTimeout]: '2s' })).policy, {
+    retry: { grpc: 'unavailable', timeoutMs: 250 },
+    timeoutMs: 2000,
+  });
+  t.equal(sliceFact({ ...slice('s', 'web', []), addressType: 'FQDN' }), undefined, 'FQDN slices are not used');
+});
