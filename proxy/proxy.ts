@@ -6,10 +6,7 @@ import { formatHostPort, HostPort } from '../common/address';
 import { systemClock } from '../common/clock';
 import type { Logger } from '../common/log';
 import type { Config } from './config';
-import { FileDiscovery } from './discovery/file-source';
-import { GrpcDiscovery } from './discovery/grpc-client';
 import type { Discovery } from './discovery/types';
-import { createLocalIdentity } from './identity/from-config';
 import type { LocalIdentity } from './identity/local-identity';
 import { createInbound } from './inbound/stack';
 import { createIdentityMetrics } from './metrics/identity';
@@ -42,7 +39,10 @@ export class Proxy {
   static async start(config: Config, log: Logger, onShutdownRequest: () => void): Promise<Proxy> {
     const registry = new ProxyRegistry();
     // Without identity disabled on purpose, the proxy has its own certificate and mTLS to every meshed peer.
-    const identity = config.identity.disabled ? undefined : createLocalIdentity(config.identity, createIdentityMetrics(registry.registry), systemClock, log);
+    // Modules are loaded only for the features configured: gRPC and X.509 code costs memory on every pod.
+    const identity = config.identity.disabled
+      ? undefined
+      : (require('./identity/from-config') as typeof import('./identity/from-config')).createLocalIdentity(config.identity, createIdentityMetrics(registry.registry), systemClock, log);
     const discovery = createDiscovery(config, log, registry);
     const outbound = createOutbound(config, discovery, registry, log, identity);
     const inbound = createInbound(config, registry, log, identity);
@@ -113,11 +113,11 @@ export class Proxy {
 function createDiscovery(config: Config, log: Logger, registry: ProxyRegistry): Discovery {
   switch (config.destination.kind) {
     case 'file':
-      return new FileDiscovery(config.destination.path, log);
+      return new (require('./discovery/file-source') as typeof import('./discovery/file-source')).FileDiscovery(config.destination.path, log);
     case 'none':
       return { resolve: () => undefined, close: () => {} };
     case 'grpc':
-      return new GrpcDiscovery({ addr: config.destination.addr, contextToken: config.destination.contextToken, log, registry: registry.registry });
+      return new (require('./discovery/grpc-client') as typeof import('./discovery/grpc-client')).GrpcDiscovery({ addr: config.destination.addr, contextToken: config.destination.contextToken, log, registry: registry.registry });
   }
 }
 
