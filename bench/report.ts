@@ -15,6 +15,8 @@ export interface BenchRun {
   tables: Table[];
   targets: TargetResult[];
   extras: { name: string; value: number; unit: string; method: string }[];
+  /** Benches with tables of their own shape (balancing), rendered as given. */
+  sections: { title: string; markdown: string }[];
   /** Taken only when weft missed a target. */
   profile?: ProfileReport;
 }
@@ -72,7 +74,7 @@ function renderProfile(p: ProfileReport): string {
 
 export function renderMarkdown(run: BenchRun): string {
   const env = Object.entries(run.environment).map(([k, v]) => `- ${k}: ${v}`);
-  const extras = run.extras.map((e) => `- ${e.name}: ${e.value.toFixed(0)} ${e.unit} (${e.method})`);
+  const extras = run.extras.map((e) => `- ${e.name}: ${e.value.toFixed(e.value < 10 ? 2 : 0)} ${e.unit} (${e.method})`);
   return [
     '# weft benchmark: latest run',
     '',
@@ -85,7 +87,8 @@ export function renderMarkdown(run: BenchRun): string {
     '## Scenarios',
     '',
     ...run.tables.map((t) => `${renderTable(t)}\n`),
-    ...(extras.length > 0 ? ['## Control plane', '', ...extras, ''] : []),
+    ...run.sections.flatMap((section) => [`## ${section.title}`, '', section.markdown, '']),
+    ...(extras.length > 0 ? ['## mTLS and control plane', '', ...extras, ''] : []),
     ...(run.profile ? [renderProfile(run.profile), ''] : []),
     '## Environment',
     '',

@@ -6,8 +6,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../common/entrypoint';
+import { runBalanceBench } from './balance';
 import { measureIssuanceRate } from './cert-issuance';
+import { runDestinationBench } from './destination';
 import { describeEnvironment } from './environment';
+import { runMtlsBench } from './mtls';
 import { profileWeftSaturation, ProfileReport } from './profile';
 import { installCleanupHandlers, LOAD_CORE, SERVER_CORE, stopAll } from './processes';
 import { BenchRun, writeResults } from './report';
@@ -43,6 +46,33 @@ function certIssuance(): BenchRun['extras'] {
   }
 }
 
+/** A bench that stands apart from the path scenarios; its failure is logged and the run goes on. */
+async function separately<T>(name: string, run: () => Promise<T>): Promise<T | undefined> {
+  log(`${name}: starting`);
+  try {
+    return await run();
+  } catch (err) {
+    log(`${name}: ${errorText(err)}`);
+    return undefined;
+  }
+}
+
+async function separateBenches(): Promise<Pick<BenchRun, 'extras' | 'sections'>> {
+  const extras = certIssuance();
+  const mtls = await separately('mTLS two hops', runMtlsBench);
+  if (mtls) extras.push({ name: 'two hops with mTLS: added p99 over plaintext two hops at 1k req/s (target ≤ 2 ms)', value: mtls.addedP99Ms, unit: 'ms', method: mtls.method });
+  const destination = await separately('destination fan-out', () => runDestinationBench({ log: (l) => log(`destination: ${l}`) }));
+  if (destination) {
+    const scale = `${destination.services} services, ${destination.endpoints} endpoints, ${destination.streams} Get streams, bench/destination.ts`;
+    extras.push(
+      { name: 'destination: EndpointSlice change → update on every stream, p99 (target ≤ 1 s)', value: destination.latencyMs.p99, unit: 'ms', method: scale },
+      { name: 'destination: controller RSS with all streams open', value: destination.controllerRssMiB.withStreams, unit: 'MiB', method: scale },
+    );
+  }
+  const balance = await separately('balancing', runBalanceBench);
+  return { extras, sections: balance ? [{ title: 'Balancing: three backends, one 10× slower', markdown: balance.table }] : [] };
+}
+
 async function profileOnMiss(): Promise<ProfileReport | undefined> {
   log(`a target was missed: profiling weft under saturation for ${PROFILE_SECONDS} s`);
   try {
@@ -66,7 +96,7 @@ async function main(): Promise<void> {
       log(`${scenario.name}: starting`);
       tables.push(...(await runScenario(scenario, dir, log)));
     }
-    const extras = certIssuance();
+    const { extras, sections } = await separateBenches();
     const targets = evaluateTargets(tables);
     const profile = targets.some((t) => t.met === false) ? await profileOnMiss() : undefined;
     environment['load average at end (1, 5, 15 min)'] = os.loadavg().map((l) => l.toFixed(2)).join(', ');
@@ -83,6 +113,7 @@ async function main(): Promise<void> {
       tables,
       targets,
       extras,
+      sections,
       profile,
     };
     const written = writeResults(path.join(REPO_ROOT, 'bench', 'results'), run);

@@ -52,3 +52,12 @@ export const DESTINATION_METRIC = {
   /** Proxy: how long the oldest answer still in force has gone unconfirmed (its stream down); 0 when all are live. */
   clientStaleSeconds: 'destination_client_stale_seconds',
 } as const;
+
+/** The controller's identity service (beyond Linkerd2's names). */
+export const IDENTITY_SERVICE_METRIC = {
+  issuedTotal: 'identity_certificates_issued_total',
+  /** By `reason`: the gRPC status of the refusal. */
+  refusedTotal: 'identity_certify_refused_total',
+  /** When the issuer in force expires: the number to alert on. */
+  issuerExpiration: 'identity_issuer_expiration_timestamp_seconds',
+} as const;
