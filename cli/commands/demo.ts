@@ -7,10 +7,10 @@ import { PORTS_NEEDED } from '../demo/topology';
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run meshed sample apps (web → books → stock) and a load generator on this machine, each behind its own weft-proxy')
+    .description('run meshed sample apps (web → books → stock) and a load generator on this machine, each behind its own weft-proxy, mTLS between them all')
     .addOption(new Option('--duration <duration>', `stop by itself after this long (${DURATION_FORM}); default: until Ctrl-C`))
     .addOption(new Option('--rps <n>', 'requests per second the load generator sends').default('10'))
-    .addOption(new Option('--base-port <port>', `listen on ${PORTS_NEEDED} consecutive ports from this one (below 32768 keeps clear of the kernel's ephemeral ports); default: free ports`))
+    .addOption(new Option('--base-port <port>', `listen on ${PORTS_NEEDED} consecutive ports from this one (below 32768 keeps clear of the kernel's ephemeral ports); default: free ports below that range`))
     .action(async (opts: { duration?: string; rps: string; basePort?: string }) => {
       await runDemo({
         durationMs: opts.duration === undefined ? undefined : duration(opts.duration),

@@ -1,8 +1,11 @@
-// What the demo tells its user: which processes run where, what to try, and every few seconds how the
-// traffic is doing according to the proxies' own metrics.
+// What the demo tells its user: which processes run where, where its endpoints and certificates come from,
+// what to try, and every few seconds how the traffic is doing according to the proxies' own metrics.
+import * as path from 'node:path';
 import { formatHostPort } from '../../common/address';
+import { ISSUER_FILES } from '../../common/contract';
 import { formatDuration } from '../../common/duration';
 import { InboundTotals, fetchMetrics, inboundTotals } from './metrics';
+import type { DemoPki } from './pki';
 import { START_ORDER, Topology, WorkloadName } from './topology';
 
 const METRICS_TIMEOUT_MS = 1000;
@@ -16,7 +19,13 @@ export function metricsUrl(topology: Topology, name: WorkloadName): string {
   return `http://${formatHostPort(topology[name].proxy.admin)}/metrics`;
 }
 
-export function welcome(topology: Topology, pids: Record<WorkloadName, Pids>, endpointsFile: string, durationMs?: number): string {
+/** What the controller reads: the endpoints it serves, and the PKI its identity service signs with. */
+export interface DemoFiles {
+  endpointsFile: string;
+  pki: DemoPki;
+}
+
+export function welcome(topology: Topology, pids: Record<WorkloadName, Pids>, files: DemoFiles, durationMs?: number): string {
   const web = `http://${topology.web.authority}`;
   const proxyFlag = `-x http://${formatHostPort(topology.load.proxy.outbound)}`;
   const rows = START_ORDER.map((name) => [
@@ -31,8 +40,14 @@ export function welcome(topology: Topology, pids: Record<WorkloadName, Pids>, en
     '',
     table([['workload', 'app pid', 'proxy pid', 'app listens on', 'proxy metrics'], ...rows]),
     '',
-    `web -> books is gRPC, books -> stock is opaque TCP (via CONNECT); the proxies discover each other from`,
-    `  ${endpointsFile}`,
+    'web -> books is gRPC, books -> stock is opaque TCP (via CONNECT), load -> web is HTTP/1.1; every hop',
+    'between proxies is mTLS. The proxies get their endpoints and their certificates from the controller:',
+    `  endpoints (re-read on change)  ${files.endpointsFile}`,
+    `  trust anchor                   ${files.pki.trustAnchorsFile}`,
+    '',
+    'Look at the certificates:',
+    `  weft certs inspect ${files.pki.trustAnchorsFile}`,
+    `  weft certs inspect ${path.join(files.pki.issuerDir, ISSUER_FILES.cert)}`,
     '',
     'Try (through the load generator\'s proxy, as an HTTP proxy):',
     `  curl ${proxyFlag} ${web}/`,

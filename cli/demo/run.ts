@@ -5,8 +5,24 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatHostPort } from '../../common/address';
 import { StatusLine, Pids, welcome } from './output';
+import { DemoPki, createDemoPki } from './pki';
+import { SparePorts } from './ports';
 import { Supervisor } from './supervisor';
-import { ControllerAddrs, START_ORDER, Topology, WorkloadName, appSpec, consecutivePorts, controllerSpec, endpointsFileText, freePort, planController, planTopology, proxyName, proxySpec } from './topology';
+import {
+  ControllerAddrs,
+  DEMO_NAMESPACE,
+  START_ORDER,
+  Topology,
+  WorkloadName,
+  appSpec,
+  consecutivePorts,
+  controllerSpec,
+  endpointsFileText,
+  planController,
+  planTopology,
+  proxyName,
+  proxySpec,
+} from './topology';
 import { acceptsConnections, answersOk, sleep, waitFor } from './wait';
 
 const READY_TIMEOUT_MS = 30_000;
@@ -37,12 +53,14 @@ class Stop {
 }
 
 export async function runDemo(options: DemoOptions): Promise<void> {
-  const ports = options.basePort === undefined ? freePort : consecutivePorts(options.basePort);
-  const topology = await planTopology(ports);
+  const spare = new SparePorts();
+  const ports = options.basePort === undefined ? spare.next : consecutivePorts(options.basePort);
+  // The controller's ports first: with --base-port they are the first ones, whatever the topology holds.
   const controller = await planController(ports);
+  const topology = await planTopology(ports);
+  await spare.release();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-demo-'));
   const endpointsFile = path.join(dir, 'endpoints.yaml');
-  await fs.writeFile(endpointsFile, endpointsFileText(topology));
 
   const stop = new Stop();
   const supervisor = new Supervisor((name, pid, how) => stop.fail(`${name} (pid ${pid}) ${how}; its output above says why`));
@@ -51,12 +69,14 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   let deadline: NodeJS.Timeout | undefined;
   try {
     options.out.write(`weft demo: starting ${START_ORDER.join(', ')}, each with its own weft-proxy, on 127.0.0.1 …\n`);
-    // The controller first: the proxies discover each other through it, from the endpoints file.
-    supervisor.start(controllerSpec(controller, endpointsFile));
+    await fs.writeFile(endpointsFile, endpointsFileText(topology));
+    const pki = await createDemoPki(path.join(dir, 'pki'));
+    // The controller first: the proxies get their certificates and each other's addresses from it.
+    supervisor.start(controllerSpec(controller, endpointsFile, pki));
     const controllerReady = `http://${formatHostPort(controller.admin)}/ready`;
     await waitFor(`the controller (${controllerReady})`, () => answersOk(controllerReady), READY_TIMEOUT_MS, stop.signal);
-    const pids = await startWorkloads(topology, controller, supervisor, options.rps, stop.signal);
-    options.out.write(welcome(topology, pids, endpointsFile, options.durationMs));
+    const pids = await startWorkloads(topology, controller, pki, supervisor, options.rps, stop.signal);
+    options.out.write(welcome(topology, pids, { endpointsFile, pki }, options.durationMs));
     // --duration counts from here: that long of traffic, however long start-up took.
     if (options.durationMs !== undefined) deadline = setTimeout(onSignal, options.durationMs);
     const status = new StatusLine(topology, Date.now());
@@ -82,10 +102,15 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   options.out.write('weft demo: stopped.\n');
 }
 
-/** Every proxy first, then the apps in dependency order; the load generator once everything else is ready. */
+/**
+ * Every proxy first, then the apps in dependency order; the load generator once everything else is ready.
+ * A proxy is ready only once it holds its certificate, and every request starts at the load generator (or a
+ * user's curl, once the table is printed): so the demo's traffic is mTLS from the first request.
+ */
 async function startWorkloads(
   topology: Topology,
   controller: ControllerAddrs,
+  pki: DemoPki,
   supervisor: Supervisor,
   rps: number,
   signal: AbortSignal,
@@ -94,7 +119,8 @@ async function startWorkloads(
   const ready: Promise<void>[] = [];
   for (const name of START_ORDER) {
     const w = topology[name];
-    pids[name] = { proxy: supervisor.start(proxySpec(w, controller.destination)) };
+    const tokenFile = await pki.writeToken(name, DEMO_NAMESPACE);
+    pids[name] = { proxy: supervisor.start(proxySpec(w, controller, pki, tokenFile)) };
     const readyUrl = `http://${formatHostPort(w.proxy.admin)}/ready`;
     ready.push(waitFor(`${name}'s proxy (${readyUrl})`, () => answersOk(readyUrl), READY_TIMEOUT_MS, signal));
     if (!w.app) continue;

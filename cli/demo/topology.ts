@@ -1,14 +1,16 @@
 // What the demo runs and where: four workloads on 127.0.0.1, each app with its own weft-proxy, the ports they
-// listen on, the endpoints file the proxies discover each other from, and each process's flags and env.
-import * as net from 'node:net';
+// listen on, the endpoints file the controller serves to the proxies, and each process's flags and env.
 import { stringify } from 'yaml';
 import { HostPort, formatHostPort } from '../../common/address';
-import { ENV } from '../../common/contract';
+import { ENV, identityName } from '../../common/contract';
 import { nodeArgsFor } from '../../common/entrypoint';
+import type { DemoPki } from './pki';
 import { ChildSpec } from './supervisor';
 
-const DEMO_NAMESPACE = 'demo';
-const HOST = '127.0.0.1';
+/** Every workload's namespace; its service account is named after the workload. */
+export const DEMO_NAMESPACE = 'demo';
+/** Where every process of the demo listens. */
+export const DEMO_HOST = '127.0.0.1';
 
 export type WorkloadName = 'stock' | 'books' | 'web' | 'load';
 
@@ -37,16 +39,21 @@ export const START_ORDER: readonly WorkloadName[] = ['stock', 'books', 'web', 'l
 
 const SERVICE_PORTS: Partial<Record<WorkloadName, number>> = { stock: 7000, books: 8080, web: 8080 };
 const PROXY_LISTENERS = 4;
-const CONTROLLER_LISTENERS = 2;
+const CONTROLLER_LISTENERS = 3;
 
-/** How many ports the demo listens on: one per app, four per proxy, two for the controller. */
+/** How many ports the demo listens on: one per app, four per proxy, three for the controller. */
 export const PORTS_NEEDED = Object.keys(SERVICE_PORTS).length + START_ORDER.length * PROXY_LISTENERS + CONTROLLER_LISTENERS;
 
 export function authorityOf(name: WorkloadName): string {
   return `${name}.${DEMO_NAMESPACE}.svc.cluster.local:${SERVICE_PORTS[name]}`;
 }
 
-/** Hands out listen ports: free ones the OS picks, or consecutive ones from `--base-port`. */
+/** The name in a workload's certificate: what peers verify, and what metrics call it (server_id / client_id). */
+export function identityOf(name: WorkloadName): string {
+  return identityName(name, DEMO_NAMESPACE);
+}
+
+/** Hands out listen ports: spare ones (ports.ts), or consecutive ones from `--base-port`. */
 export type PortSource = () => Promise<number>;
 
 export function consecutivePorts(base: number): PortSource {
@@ -54,20 +61,12 @@ export function consecutivePorts(base: number): PortSource {
   return async () => next++;
 }
 
-// Listen on port 0 and give the port back. Another process could take it before our child binds it; the
-// child then fails with EADDRINUSE and the demo says which one.
-export const freePort: PortSource = () =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+async function loopbackAddr(nextPort: PortSource): Promise<HostPort> {
+  return { host: DEMO_HOST, port: await nextPort() };
+}
 
 export async function planTopology(nextPort: PortSource): Promise<Topology> {
-  const addr = async (): Promise<HostPort> => ({ host: HOST, port: await nextPort() });
+  const addr = () => loopbackAddr(nextPort);
   const topology = {} as Topology;
   for (const name of START_ORDER) {
     const serves = SERVICE_PORTS[name] !== undefined;
@@ -82,22 +81,35 @@ export async function planTopology(nextPort: PortSource): Promise<Topology> {
   return topology;
 }
 
-/** The controller in local mode: it serves the endpoints file to every proxy over the destination API. */
+/**
+ * The controller in local mode: it serves the endpoints file to every proxy over the destination API, and
+ * signs each proxy's certificate for the service account its token names.
+ */
 export interface ControllerAddrs {
+  identity: HostPort;
   destination: HostPort;
   admin: HostPort;
 }
 
 export async function planController(nextPort: PortSource): Promise<ControllerAddrs> {
-  return { destination: { host: HOST, port: await nextPort() }, admin: { host: HOST, port: await nextPort() } };
+  const addr = () => loopbackAddr(nextPort);
+  return { identity: await addr(), destination: await addr(), admin: await addr() };
 }
 
-export function controllerSpec(controller: ControllerAddrs, endpointsFile: string): ChildSpec {
-  const flags = ['--cluster-file', endpointsFile, '--destination-addr', formatHostPort(controller.destination), '--admin-addr', formatHostPort(controller.admin)];
-  return { name: 'controller', args: [...nodeArgsFor('controller/main'), 'destination', ...flags] };
+export function controllerSpec(controller: ControllerAddrs, endpointsFile: string, pki: DemoPki): ChildSpec {
+  const flags = {
+    '--cluster-file': endpointsFile,
+    '--issuer-dir': pki.issuerDir,
+    '--trust-anchors': pki.trustAnchorsFile,
+    '--token-secret-file': pki.tokenSecretFile,
+    '--identity-addr': formatHostPort(controller.identity),
+    '--destination-addr': formatHostPort(controller.destination),
+    '--admin-addr': formatHostPort(controller.admin),
+  };
+  return { name: 'controller', args: [...nodeArgsFor('controller/main'), 'all', ...Object.entries(flags).flat()] };
 }
 
-/** The local endpoints file (CONTRACT.md): each service's authority → its proxy's inbound. */
+/** The local endpoints file (CONTRACT.md): each service's authority → its proxy's inbound, reached over mTLS. */
 export function endpointsFileText(topology: Topology): string {
   const services = START_ORDER.map((name) => topology[name])
     .filter((w) => w.authority !== undefined)
@@ -106,6 +118,7 @@ export function endpointsFileText(topology: Topology): string {
       endpoints: [
         {
           addr: formatHostPort(w.proxy.inbound),
+          identity: identityOf(w.name),
           protocol: 'h2',
           labels: { namespace: DEMO_NAMESPACE, service: w.name, pod: `${w.name}-0` },
         },
@@ -118,16 +131,21 @@ export function proxyName(name: WorkloadName): string {
   return `${name}-proxy`;
 }
 
-export function proxySpec(w: Workload, destination: HostPort): ChildSpec {
+/** `tokenFile` proves the workload's service account to the controller's identity service. */
+export function proxySpec(w: Workload, controller: ControllerAddrs, pki: DemoPki, tokenFile: string): ChildSpec {
   const env: Record<string, string> = {
     [ENV.outboundListenAddr]: formatHostPort(w.proxy.outbound),
     [ENV.inboundListenAddr]: formatHostPort(w.proxy.inbound),
     [ENV.adminListenAddr]: formatHostPort(w.proxy.admin),
     [ENV.tapListenAddr]: formatHostPort(w.proxy.tap),
-    [ENV.destinationSvcAddr]: formatHostPort(destination),
+    [ENV.destinationSvcAddr]: formatHostPort(controller.destination),
     [ENV.destinationContext]: JSON.stringify({ ns: DEMO_NAMESPACE }),
-    // mTLS between the demo's proxies comes with the local identity service.
-    [ENV.identityDisabled]: 'true',
+    // Explicit, so that an IDENTITY_DISABLED left in the user's environment cannot turn the demo's mTLS off.
+    [ENV.identityDisabled]: 'false',
+    [ENV.identitySvcAddr]: formatHostPort(controller.identity),
+    [ENV.identityTokenFile]: tokenFile,
+    [ENV.identityLocalName]: identityOf(w.name),
+    [ENV.identityTrustAnchors]: pki.trustAnchorsPem,
   };
   if (w.app) env[ENV.inboundAppAddr] = formatHostPort(w.app);
   if (w.app && w.opaque) env[ENV.inboundOpaquePorts] = String(w.app.port);

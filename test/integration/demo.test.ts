@@ -1,15 +1,18 @@
 // `weft demo`: the sample apps on their own, then the whole meshed demo started the way a user starts it.
 import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import t, { Test } from 'tap';
 import { HostPort, formatHostPort } from '../../common/address';
-import { METRIC } from '../../common/contract';
+import { METRIC, TLS_NO_IDENTITY, TLS_TRUE } from '../../common/contract';
 import { REPO_ROOT, nodeArgsFor } from '../../common/entrypoint';
-import { authorityOf, freePort } from '../../cli/demo/topology';
-import { fetchMetrics, sumWhere } from '../../cli/demo/metrics';
+import { authorityOf, identityOf } from '../../cli/demo/topology';
+import { Sample, fetchMetrics, sumWhere } from '../../cli/demo/metrics';
+import { NO_TLS_REASON } from '../../proxy/metrics/labels';
 import { acceptsConnections, waitFor } from '../../cli/demo/wait';
-import { delay, isAlive, startDemo, untrackedNode } from '../fixtures/demo';
+import { DemoWorkload, delay, freePort, isAlive, startDemo, untrackedNode } from '../fixtures/demo';
 
 interface Answer {
   status: number;
@@ -92,31 +95,68 @@ t.test('the sample apps serve web → books (gRPC) → stock (TCP, via HTTP CONN
   t.same(relay.requests, [connect, connect, connect], 'books opened one CONNECT tunnel to the stock authority per call that needs stock');
 });
 
-t.test('weft demo serves through its proxies, counts requests and stops by itself', async (t) => {
+/** What each server workload's proxy counted inbound from its caller over mTLS, the caller named by its certificate. */
+interface MeshedInbound {
+  webRequests: number;
+  webResponses: number;
+  booksRequests: number;
+  booksResponses: number;
+  stockConnections: number;
+}
+
+function meshedInbound(metrics: Record<DemoWorkload, Sample[]>): MeshedInbound {
+  const from = (caller: DemoWorkload) => ({ direction: 'inbound', tls: TLS_TRUE, client_id: identityOf(caller) });
+  const web = { ...from('load'), authority: authorityOf('web') };
+  const books = { ...from('web'), authority: authorityOf('books') };
+  return {
+    webRequests: sumWhere(metrics.web, METRIC.requestTotal, web),
+    webResponses: sumWhere(metrics.web, METRIC.responseTotal, web),
+    booksRequests: sumWhere(metrics.books, METRIC.requestTotal, books),
+    booksResponses: sumWhere(metrics.books, METRIC.responseTotal, books),
+    // The connection books' proxy opened, as stock's proxy accepted it (peer="src"); peer="dst" is to the app.
+    stockConnections: sumWhere(metrics.stock, METRIC.tcpOpenTotal, { ...from('books'), peer: 'src' }),
+  };
+}
+
+async function scrapeAll(urls: Record<DemoWorkload, string>): Promise<Record<DemoWorkload, Sample[]>> {
+  const names = Object.keys(urls) as DemoWorkload[];
+  const scraped = await Promise.all(names.map((name) => fetchMetrics(urls[name], 2000)));
+  return Object.fromEntries(names.map((name, i) => [name, scraped[i]])) as Record<DemoWorkload, Sample[]>;
+}
+
+t.test('weft demo serves through its proxies over mTLS, counts requests and stops by itself', async (t) => {
   const demo = await startDemo(t, ['--duration', '10s', '--rps', '10']);
   const { info } = demo;
 
   const page = await get(info.webUrl, info.curlProxy);
   t.equal(page.status, 200, 'the printed curl gets the web page through the load generator’s proxy');
   t.match(page.body, /weft demo bookshop: 4 books/);
+  const anchorFile = /trust anchor\s+(\S+\/ca\.crt)\n[\s\S]*weft certs inspect \1\n/.exec(demo.stdout())?.[1];
+  t.ok(anchorFile && fs.existsSync(anchorFile), `prints the trust anchor it made and how to inspect it (${anchorFile})`);
 
-  // Counters only grow: poll until both hops of a request (web's, and web's call to books) have been counted.
-  const webAuthority = authorityOf('web');
-  const booksAuthority = authorityOf('books');
-  let webRequests = 0;
-  let booksRequests = 0;
+  // Counters only grow: poll until every hop of a request (load → web → books → stock) has been counted.
+  let metrics = await scrapeAll(info.metricsUrls);
+  let counted = meshedInbound(metrics);
   const deadline = Date.now() + 10_000;
-  while ((webRequests === 0 || booksRequests === 0) && Date.now() < deadline) {
-    webRequests = sumWhere(await fetchMetrics(info.metricsUrls.web, 2000), METRIC.requestTotal, { authority: webAuthority });
-    booksRequests = sumWhere(await fetchMetrics(info.metricsUrls.books, 2000), METRIC.requestTotal, { authority: booksAuthority });
+  while (Object.values(counted).some((n) => n === 0) && Date.now() < deadline) {
     await delay(250);
+    metrics = await scrapeAll(info.metricsUrls);
+    counted = meshedInbound(metrics);
   }
-  t.ok(webRequests > 0, `web's proxy counts request_total for ${webAuthority} (${webRequests})`);
-  t.ok(booksRequests > 0, `books' proxy counts request_total for ${booksAuthority} (${booksRequests})`);
+  const detail = { counted };
+  t.ok(counted.webRequests > 0 && counted.webResponses > 0, `web's proxy counts requests and responses from load over mTLS`, detail);
+  t.ok(counted.booksRequests > 0 && counted.booksResponses > 0, `books' proxy counts gRPC requests and responses from web over mTLS`, detail);
+  t.ok(counted.stockConnections > 0, `stock's proxy accepted books' opaque TCP connections over mTLS`, detail);
+  // Between proxies everything is mTLS: plaintext is left only for the hop between a proxy and its own app.
+  const plaintext = Object.entries(metrics).flatMap(([name, samples]) =>
+    samples.filter((s) => s.labels.tls === TLS_NO_IDENTITY && s.labels.no_tls_reason !== NO_TLS_REASON.loopback).map((s) => `${name}: ${s.name}${JSON.stringify(s.labels)}`),
+  );
+  t.same(plaintext, [], 'no proxy counts traffic to or from another proxy without mTLS');
 
   const code = await Promise.race([demo.exited, delay(25_000).then(() => 'still running 25s later')]);
   t.equal(code, 0, 'exits 0 by itself after --duration', { output: demo.stdout() });
   t.match(demo.stdout(), /weft demo: stopped\./, 'says it stopped');
+  t.notOk(fs.existsSync(path.dirname(anchorFile!)), 'its PKI, private keys included, is removed');
   t.same(info.pids.filter(isAlive), [], 'no process of the demo is left');
 });
 
@@ -137,4 +177,15 @@ t.test('a process that dies on its own stops the whole demo with exit 1 and is n
   t.equal(code, 1, 'exits 1', { output: demo.stdout() });
   t.match(demo.stdout(), `weft: error: books (pid ${books}) was killed by SIGKILL`, 'says which process died and how');
   t.same(demo.info.pids.filter(isAlive), [], 'no process of the demo is left');
+});
+
+t.test('a controller that cannot start stops weft demo with exit 1, and is named', async (t) => {
+  // The controller takes the first ports from --base-port; holding the first one makes it fail to listen.
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+  const basePort = (taken.address() as net.AddressInfo).port;
+  await t.rejects(startDemo(t, ['--base-port', String(basePort), '--duration', '5s'], 20_000), {
+    message: new RegExp(`exited \\(1\\) before it was ready[\\s\\S]*EADDRINUSE[\\s\\S]*weft: error: controller \\(pid \\d+\\) exited with code 1`),
+  });
 });
