@@ -1,5 +1,7 @@
-// Response to an HTTP/2 client (gRPC included). Trailers are always awaited so that gRPC's grpc-status,
-// which arrives last, reaches the client; with no trailers Node ends the stream with an empty DATA frame.
+// Response to an HTTP/2 client (gRPC included). Trailers are awaited (gRPC's grpc-status arrives last) unless
+// the response declares its length: then the stream ends with its last DATA frame, because a client that
+// already has every byte may close before a separate end-of-stream frame arrives, and a peer proxy would
+// take that for a cancelled request. (With no trailers, Node ends an awaiting stream with an empty DATA frame.)
 import { constants, ServerHttp2Stream } from 'node:http2';
 import { PROXY_ERROR } from '../../common/contract';
 import type { Logger } from '../../common/log';
@@ -42,7 +44,8 @@ export class Http2Sink extends ResponseSink {
 
   protected writeHead(status: number, headers: Headers): void {
     if (this.stream.destroyed) return;
-    this.stream.respond({ ...headers, ':status': status }, { waitForTrailers: true });
+    const waitForTrailers = this.grpc || headers['content-length'] === undefined;
+    this.stream.respond({ ...headers, ':status': status }, { waitForTrailers });
   }
 
   protected writeEnd(trailers: Headers | undefined): void {
