@@ -125,7 +125,7 @@ async function scrapeAll(urls: Record<DemoWorkload, string>): Promise<Record<Dem
 }
 
 t.test('weft demo serves through its proxies over mTLS, counts requests and stops by itself', async (t) => {
-  const demo = await startDemo(t, ['--duration', '10s', '--rps', '10']);
+  const demo = await startDemo(t, ['--duration', '20s', '--rps', '10']);
   const { info } = demo;
 
   const page = await get(info.webUrl, info.curlProxy);
