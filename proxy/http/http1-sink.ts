@@ -15,7 +15,7 @@ export class Http1Sink extends ResponseSink {
   ) {
     super(false, log);
     res.once('close', () => {
-      if (!res.writableFinished) this.clientGone = true;
+      if (!res.writableFinished) this.clientLeft();
     });
   }
 
@@ -29,12 +29,6 @@ export class Http1Sink extends ResponseSink {
 
   onDrain(fn: () => void): void {
     this.res.once('drain', fn);
-  }
-
-  onAbort(fn: () => void): void {
-    this.res.once('close', () => {
-      if (!this.res.writableFinished) fn();
-    });
   }
 
   protected writeHead(status: number, headers: Headers): void {

@@ -19,7 +19,7 @@ export class Http2Sink extends ResponseSink {
   ) {
     super(grpc, log);
     stream.once('close', () => {
-      if (!stream.writableFinished) this.clientGone = true;
+      if (!stream.writableFinished) this.clientLeft();
     });
     stream.on('wantTrailers', () => stream.sendTrailers(this.trailers ?? {}));
   }
@@ -34,12 +34,6 @@ export class Http2Sink extends ResponseSink {
 
   onDrain(fn: () => void): void {
     this.stream.once('drain', fn);
-  }
-
-  onAbort(fn: () => void): void {
-    this.stream.once('close', () => {
-      if (!this.stream.writableFinished) fn();
-    });
   }
 
   protected writeHead(status: number, headers: Headers): void {

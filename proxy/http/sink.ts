@@ -27,8 +27,9 @@ export abstract class ResponseSink {
   private readonly startedAt = performance.now();
   private latencyMs = 0;
   private done = false;
-  /** Set by subclasses when the client goes away: what fails after that is not the upstream's fault. */
-  protected clientGone = false;
+  /** The client went away before the response was complete: what fails after that is not the upstream's fault. */
+  private clientGone = false;
+  private onClientGone?: (() => void)[];
 
   constructor(
     readonly grpc: boolean,
@@ -39,8 +40,16 @@ export abstract class ResponseSink {
   /** Writes a chunk; false means wait for onDrain before the next. */
   abstract data(chunk: Buffer): boolean;
   abstract onDrain(fn: () => void): void;
-  /** Called once if the client goes away before the response is complete. */
-  abstract onAbort(fn: () => void): void;
+  /** `fn` is called once if the client goes away before the response is complete. */
+  onAbort(fn: () => void): void {
+    (this.onClientGone ??= []).push(fn);
+  }
+
+  /** Subclasses call this from their one 'close' listener when the response was not finished. */
+  protected clientLeft(): void {
+    this.clientGone = true;
+    for (const fn of this.onClientGone ?? []) fn();
+  }
   protected abstract writeHead(status: number, headers: Headers): void;
   protected abstract writeEnd(trailers: Headers | undefined): void;
   protected abstract writeError(error: ProxyError): void;
