@@ -1,9 +1,9 @@
 // The admin HTTP server every weft process runs (proxy on 4191, controller roles on 9990): metrics, health,
 // and a few operations. Endpoints that change state answer loopback callers only.
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { HostPort } from './address';
+import { listen } from './listen';
 
 export interface AdminRoute {
   method: 'GET' | 'POST';
@@ -63,11 +63,5 @@ export function createAdminServer(options: AdminOptions): http.Server {
 }
 
 export function listenAdmin(server: http.Server, addr: HostPort): Promise<HostPort> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (err) => reject(new Error(`admin server cannot listen on ${addr.host}:${addr.port}: ${err.message}`)));
-    server.listen(addr.port, addr.host, () => {
-      const { address, port } = server.address() as AddressInfo;
-      resolve({ host: address, port });
-    });
-  });
+  return listen(server, addr, 'admin server');
 }

@@ -4,6 +4,7 @@
 //   stock --listen 127.0.0.1:7000
 import * as net from 'node:net';
 import { STOCK_COUNTS } from './catalog';
+import { listen as listenOn } from '../../common/listen';
 import { RunningApp, addressFlag, readFlags, runApp } from './app-main';
 
 /** Longest line we accept; a client sending more without a newline is not speaking this protocol. */
@@ -35,10 +36,7 @@ function serve(socket: net.Socket): void {
 async function start(argv: string[]): Promise<RunningApp> {
   const listen = addressFlag(readFlags(argv, ['listen']), 'listen');
   const server = net.createServer(serve);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen.port, listen.host, resolve);
-  });
+  await listenOn(server, listen, 'the app');
   return {
     close: () =>
       new Promise<void>((resolve) => {

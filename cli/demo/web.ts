@@ -9,6 +9,7 @@
 import * as http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { formatHostPort } from '../../common/address';
+import { listen as listenOn } from '../../common/listen';
 import { RunningApp, addressFlag, readFlags, runApp } from './app-main';
 import { Book, BooksClient, ListBooksResponse } from './books-proto';
 
@@ -92,10 +93,7 @@ async function start(argv: string[]): Promise<RunningApp> {
   const books = new BooksClient(formatHostPort(addressFlag(flags, 'books')), grpc.credentials.createInsecure(), options) as unknown as Books;
   const pages = new Pages(books);
   const server = http.createServer((req, res) => pages.handle(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen.port, listen.host, resolve);
-  });
+  await listenOn(server, listen, 'the app');
   return {
     // The gRPC channel closes last: a request still in flight must not find it shut.
     close: () =>

@@ -1,7 +1,8 @@
 // A TCP listener that hands every accepted socket to a handler and keeps count of open connections, so
 // shutdown can stop accepting and wait for them.
 import * as net from 'node:net';
-import { formatHostPort, HostPort } from '../../common/address';
+import type { HostPort } from '../../common/address';
+import { listen } from '../../common/listen';
 
 export class Listener {
   private readonly server: net.Server;
@@ -21,14 +22,9 @@ export class Listener {
   }
 
   listen(): Promise<HostPort> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', (err) => reject(new Error(`${this.name} cannot listen on ${formatHostPort(this.addr)}: ${err.message}`)));
-      this.server.listen(this.addr.port, this.addr.host, () => {
-        const { address, port } = this.server.address() as net.AddressInfo;
-        resolve({ host: address, port });
-      });
-    });
+    return listen(this.server, this.addr, this.name);
   }
+
 
   /**
    * Stops accepting; open connections are left to their owners. Resolves at once: close()'s callback would
