@@ -1,5 +1,6 @@
 // env → typed Config. The only file in proxy/ that reads process.env. A bad value stops start-up with one
 // line naming the variable and the accepted form (exit 2 via UsageError).
+import * as fs from 'node:fs';
 import { ADDRESS_FORM, HostPort, parseHostPort } from '../common/address';
 import {
   DEFAULT_OPAQUE_PORTS,
@@ -16,7 +17,12 @@ import { parsePortList, PORT_LIST_FORM } from '../common/port-list';
 
 export { parsePortList };
 
-export type DestinationSource = { kind: 'file'; path: string } | { kind: 'grpc'; addr: HostPort; contextToken: string } | { kind: 'none' };
+export type DestinationSource = { kind: 'file'; path: string } | { kind: 'grpc'; addr: HostPort; contextToken: string} | { kind: 'none' };
+
+/** Node's timers hold at most 2^31−1 ms; a longer duration would fire at once. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+/** A discovery file larger than this is refused: it is read whole on every change. */
+export const MAX_DESTINATION_FILE_BYTES = 16 * 1024 * 1024;
 
 export interface IdentityConfig {
   disabled: boolean;
@@ -45,6 +51,14 @@ export interface Config {
   detectProtocolTimeoutMs: number;
   shutdownGracePeriodMs: number;
   httpHeaderTimeoutMs: number;
+  /** The app's ports (WEFT_PROXY_INBOUND_PORTS); empty: any port but the proxy's own. */
+  inboundPorts: ReadonlySet<number>;
+  /** HTTP/1 request header lines at most (the client's, not those weft adds); more gets 431. */
+  httpMaxHeaders: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS advertised to apps. */
+  http2MaxConcurrentStreams: number;
+  /** An entry of a cache keyed by endpoints or peers is evicted after this long unused. */
+  idleCacheTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -56,6 +70,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (destinationFile !== undefined && destinationSvc !== undefined) {
     throw new UsageError(`set only one of ${ENV.destinationFile} and ${ENV.destinationSvcAddr}`);
   }
+  if (destinationFile !== undefined) checkDestinationFile(destinationFile);
   return {
     outboundAddr: read.address(ENV.outboundListenAddr) ?? parseHostPort(PROXY_OUTBOUND_ADDR)!,
     inboundAddr: read.address(ENV.inboundListenAddr) ?? parseHostPort(PROXY_INBOUND_ADDR)!,
@@ -66,7 +81,7 @@ export function loadConfig(env: Env = process.env): Config {
     destination: destinationFile
       ? { kind: 'file', path: destinationFile }
       : destinationSvc
-        ? { kind: 'grpc', addr: destinationSvc, contextToken: read.string(ENV.destinationContext) ?? '' }
+        ? { kind: 'grpc', addr: destinationSvc, contextToken: read.json(ENV.destinationContext) ?? '' }
         : { kind: 'none' },
     identity: {
       disabled: read.boolean(ENV.identityDisabled) ?? false,
@@ -79,11 +94,16 @@ export function loadConfig(env: Env = process.env): Config {
     inboundAppAddr: read.address(ENV.inboundAppAddr),
     inboundOpaquePorts: read.ports(ENV.inboundOpaquePorts) ?? new Set(DEFAULT_OPAQUE_PORTS),
     outboundOpaquePorts: read.ports(ENV.outboundOpaquePorts) ?? new Set(DEFAULT_OPAQUE_PORTS),
-    outboundConnectTimeoutMs: read.duration(ENV.outboundConnectTimeout) ?? 1000,
-    inboundConnectTimeoutMs: read.duration(ENV.inboundConnectTimeout) ?? 1000,
-    detectProtocolTimeoutMs: read.duration(ENV.detectProtocolTimeout) ?? 10_000,
+    // Zero would switch these protections off (wait forever, or never wait): refused.
+    outboundConnectTimeoutMs: read.duration(ENV.outboundConnectTimeout, { min: 1 }) ?? 1000,
+    inboundConnectTimeoutMs: read.duration(ENV.inboundConnectTimeout, { min: 1 }) ?? 1000,
+    detectProtocolTimeoutMs: read.duration(ENV.detectProtocolTimeout, { min: 1 }) ?? 10_000,
     shutdownGracePeriodMs: read.duration(ENV.shutdownGracePeriod) ?? 30_000,
-    httpHeaderTimeoutMs: read.duration(ENV.httpHeaderTimeout) ?? 10_000,
+    httpHeaderTimeoutMs: read.duration(ENV.httpHeaderTimeout, { min: 1 }) ?? 10_000,
+    inboundPorts: read.ports(ENV.inboundPorts) ?? new Set(),
+    httpMaxHeaders: read.integer(ENV.httpMaxHeaders, 1, 10_000) ?? 100,
+    http2MaxConcurrentStreams: read.integer(ENV.http2MaxConcurrentStreams, 1, 2 ** 31 - 1) ?? 100,
+    idleCacheTimeoutMs: read.duration(ENV.idleCacheTimeout, { min: 1 }) ?? 600_000,
   };
 }
 
@@ -99,8 +119,30 @@ class EnvReader {
     return this.parse(name, parseHostPort, ADDRESS_FORM);
   }
 
-  duration(name: string): number | undefined {
-    return this.parse(name, parseDuration, DURATION_FORM);
+  /** At most 2^31−1 ms (Node's timer limit); `min: 1` where zero would switch a protection off. */
+  duration(name: string, { min = 0 } = {}): number | undefined {
+    const form = min > 0 ? `${DURATION_FORM}, above zero and at most ${MAX_DURATION_MS}ms` : `${DURATION_FORM}, at most ${MAX_DURATION_MS}ms`;
+    return this.parse(name, (v) => inRange(parseDuration(v), min, MAX_DURATION_MS), form);
+  }
+
+  integer(name: string, min: number, max: number): number | undefined {
+    return this.parse(name, (v) => (/^\d+$/.test(v) ? inRange(Number(v), min, max) : undefined), `a whole number from ${min} to ${max}`);
+  }
+
+  /** Kept as the text it is, once it is known to parse as JSON. */
+  json(name: string): string | undefined {
+    return this.parse(
+      name,
+      (v) => {
+        try {
+          JSON.parse(v);
+          return v;
+        } catch {
+          return undefined;
+        }
+      },
+      'JSON, e.g. {"ns":"default"}',
+    );
   }
 
   boolean(name: string): boolean | undefined {
@@ -122,5 +164,23 @@ class EnvReader {
     const parsed = parse(value);
     if (parsed === undefined) throw new UsageError(`${name}=${JSON.stringify(value)} is not valid: expected ${form}`);
     return parsed;
+  }
+}
+
+function inRange(n: number | undefined, min: number, max: number): number | undefined {
+  return n !== undefined && n >= min && n <= max ? n : undefined;
+}
+
+/** The file must be there as a regular file of bounded size: a directory or a device would hang the watcher. */
+function checkDestinationFile(path: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(path);
+  } catch (err) {
+    throw new UsageError(`${ENV.destinationFile}=${JSON.stringify(path)} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (!stat.isFile()) throw new UsageError(`${ENV.destinationFile}=${JSON.stringify(path)} is not a regular file`);
+  if (stat.size > MAX_DESTINATION_FILE_BYTES) {
+    throw new UsageError(`${ENV.destinationFile}=${JSON.stringify(path)} is ${stat.size} bytes: at most ${MAX_DESTINATION_FILE_BYTES} (16 MiB) is accepted`);
   }
 }

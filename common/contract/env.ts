@@ -29,6 +29,11 @@ export const ENV = {
   shutdownGracePeriod: `${P}SHUTDOWN_GRACE_PERIOD`,
   // Beyond CONTRACT.md, documented in docs/contract.md: how long a client may take to send request headers.
   httpHeaderTimeout: `${P}HTTP_HEADER_TIMEOUT`,
+  /** The app's ports: the only ports the opaque transport header (and the original destination) may name. */
+  inboundPorts: `${P}INBOUND_PORTS`,
+  httpMaxHeaders: `${P}HTTP_MAX_HEADERS`,
+  http2MaxConcurrentStreams: `${P}HTTP2_MAX_CONCURRENT_STREAMS`,
+  idleCacheTimeout: `${P}IDLE_CACHE_TIMEOUT`,
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
