@@ -8,6 +8,7 @@ import type { Logger } from '../common/log';
 import type { Config } from './config';
 import type { Discovery } from './discovery/types';
 import type { LocalIdentity } from './identity/local-identity';
+import type { ProxyPortName } from './inbound/allowed-port';
 import { createInbound } from './inbound/stack';
 import { createIdentityMetrics } from './metrics/identity';
 import { ProxyRegistry } from './metrics/registry';
@@ -45,11 +46,17 @@ export class Proxy {
       : (require('./identity/from-config') as typeof import('./identity/from-config')).createLocalIdentity(config.identity, createIdentityMetrics(registry.registry), systemClock, log);
     const discovery = createDiscovery(config, log, registry);
     const outbound = createOutbound(config, discovery, registry, log, identity);
-    const inbound = createInbound(config, registry, log, identity);
-    const listeners = [
-      new Listener('outbound', config.outboundAddr, outbound.onConnection),
-      new Listener('inbound', config.inboundAddr, inbound.onConnection),
-    ];
+    // The proxy's own ports, which inbound never connects to on an app's behalf: each as soon as it is bound
+    // (tests listen on port 0), and tap's as configured, though nothing listens there yet.
+    const proxyPorts = new Map<number, ProxyPortName>([[config.tapAddr.port, 'tap']]);
+    const bound = (name: ProxyPortName) => (addr: HostPort) => {
+      proxyPorts.set(addr.port, name);
+      return addr;
+    };
+    const inbound = createInbound(config, registry, log, proxyPorts, identity);
+    const outboundListener = new Listener('outbound', config.outboundAddr, outbound.onConnection);
+    const inboundListener = new Listener('inbound', config.inboundAddr, inbound.onConnection);
+    const listeners = [outboundListener, inboundListener];
     let proxy: Proxy | undefined;
     const admin = createAdminServer({
       registry: registry.registry,
@@ -67,7 +74,11 @@ export class Proxy {
       },
     });
     try {
-      const [outboundAddr, inboundAddr, adminAddr] = await Promise.all([...listeners.map((l) => l.listen()), listenAdmin(admin, config.adminAddr)]);
+      const [outboundAddr, inboundAddr, adminAddr] = await Promise.all([
+        outboundListener.listen().then(bound('outbound')),
+        inboundListener.listen().then(bound('inbound')),
+        listenAdmin(admin, config.adminAddr).then(bound('admin')),
+      ]);
       proxy = new Proxy({ outbound: outboundAddr, inbound: inboundAddr, admin: adminAddr }, config, log, discovery, listeners, [outbound, inbound], admin, identity);
     } catch (err) {
       await Promise.all(listeners.map((l) => l.stopAccepting()));

@@ -15,6 +15,12 @@ export const METRIC = {
   retryBudgetExhaustedTotal: 'retry_budget_exhausted_total',
 } as const;
 
+/** Inbound's own metric (beyond Linkerd2's names), by `reason` (proxy_port, not_an_inbound_port). */
+export const INBOUND_METRIC = {
+  /** Connections and requests not forwarded: the port they named is the proxy's own, or not the app's. */
+  portRefusedTotal: 'inbound_port_refused_total',
+} as const;
+
 export const LATENCY_BUCKETS_MS: readonly number[] = [
   1, 2, 3, 4, 5, 10, 20, 30, 40, 50, 100, 200, 300, 400, 500, 1000, 2000, 3000, 4000, 5000, 10000, 20000, 30000,
   40000, 50000,

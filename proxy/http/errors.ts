@@ -13,9 +13,12 @@ export type ProxyErrorReason =
   | 'timeout'
   | 'fail-fast'
   | 'load-shed'
-  | 'shutting-down';
+  | 'shutting-down'
+  | 'forbidden-port';
 
-const STATUS: Record<ProxyErrorReason, 502 | 503 | 504> = {
+type ProxyErrorStatus = 403 | 502 | 503 | 504;
+
+const STATUS: Record<ProxyErrorReason, ProxyErrorStatus> = {
   'unknown-authority': 503,
   'no-endpoints': 503,
   'connect-failed': 502,
@@ -26,14 +29,19 @@ const STATUS: Record<ProxyErrorReason, 502 | 503 | 504> = {
   'fail-fast': 503,
   'load-shed': 503,
   'shutting-down': 503,
+  // Inbound refused the port a peer named (the proxy's own, or not the app's). 403, not 502, as Linkerd
+  // answers an inbound policy denial and Istio/Envoy an RBAC one: the refusal is deliberate and will not
+  // change on a retry, and a 5xx would be retried by `gateway-error` policies and count against the endpoint.
+  'forbidden-port': 403,
 };
 
 export const GRPC_UNAVAILABLE = 14;
 export const GRPC_DEADLINE_EXCEEDED = 4;
+export const GRPC_PERMISSION_DENIED = 7;
 
 export class ProxyError extends Error {
   override name = 'ProxyError';
-  readonly status: 502 | 503 | 504;
+  readonly status: ProxyErrorStatus;
 
   /** `message` is for people: it names the target, the endpoint and the cause. */
   constructor(
@@ -45,6 +53,7 @@ export class ProxyError extends Error {
   }
 
   get grpcStatus(): number {
+    if (this.status === 403) return GRPC_PERMISSION_DENIED;
     return this.status === 504 ? GRPC_DEADLINE_EXCEEDED : GRPC_UNAVAILABLE;
   }
 }

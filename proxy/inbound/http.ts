@@ -1,11 +1,9 @@
 // Inbound HTTP: forward to the app at the connection's original destination, or at
-// WEFT_PROXY_INBOUND_APP_ADDR when there was no redirect. An HTTP/1 request that a peer proxy carried over h2
-// (weft-orig-proto) becomes HTTP/1 again here. weft-* headers are dropped unless the caller proved a mesh
+// WEFT_PROXY_INBOUND_APP_ADDR when there was no redirect (apps.ts decides, and refuses forbidden ports). An
+// HTTP/1 request that a peer proxy carried over h2 (weft-orig-proto) becomes HTTP/1 again here. weft-* headers are dropped unless the caller proved a mesh
 // identity over mTLS; metrics name that caller (`client_id`).
 import type * as net from 'node:net';
-import { formatHostPort, HostPort } from '../../common/address';
 import { ORIG_PROTO, TLS_TRUE } from '../../common/contract';
-import type { Endpoint } from '../discovery/types';
 import { normalizeAuthority } from '../discovery/types';
 import { ProxyError } from '../http/errors';
 import type { ProxyRequest } from '../http/request';
@@ -15,22 +13,18 @@ import type { Upstreams } from '../http/upstreams';
 import { inboundLabels, noTls, NoTlsReason } from '../metrics/labels';
 import type { ProxyRegistry } from '../metrics/registry';
 import { connectionInfo } from '../transport/connection-info';
+import type { InboundApps } from './apps';
 
 /** Client identities are verified, so bounded by the mesh; past this many they share one overflow entry. */
 const MAX_CLIENT_IDS = 1000;
 const OVERFLOW_CLIENT_ID = '_overflow';
 
-export function noAppError(): ProxyError {
-  return new ProxyError('no-endpoints', 'inbound connection has no original destination and WEFT_PROXY_INBOUND_APP_ADDR is not set');
-}
-
 export class InboundHttp {
-  private readonly apps = new Map<string, Endpoint>();
   private readonly plainTargets: TargetCache;
   private readonly mtlsTargets = new Map<string, TargetCache>();
 
   constructor(
-    private readonly appAddr: HostPort | undefined,
+    private readonly apps: InboundApps,
     private readonly upstreams: Upstreams,
     private readonly registry: ProxyRegistry,
     /** What plaintext callers are labelled with: from outside the mesh, or identity disabled here. */
@@ -39,25 +33,14 @@ export class InboundHttp {
     this.plainTargets = new TargetCache(registry, (authority, app) => inboundLabels(authority, app, noTls(plainReason)));
   }
 
-  /** Where this connection's traffic goes: the original destination, else the configured app address. */
-  app(socket: net.Socket): Endpoint | undefined {
-    const addr = connectionInfo(socket)?.origDst ?? this.appAddr;
-    return addr ? this.appAt(addr) : undefined;
-  }
-
-  /** The app for an opaque-transport connection, whose header named the port (`host` is our own address). */
-  transportApp(host: string, port: number): Endpoint {
-    return this.appAt(this.appAddr ?? { host, port });
-  }
-
   handle(req: ProxyRequest, sink: ResponseSink, socket: net.Socket): void {
-    const app = this.app(socket);
+    const app = this.apps.forConnection(socket);
     const clientId = connectionInfo(socket)?.clientId;
-    const target = this.targetsFor(clientId).get(normalizeAuthority(req.authority), app);
+    const target = this.targetsFor(clientId).get(normalizeAuthority(req.authority), app instanceof ProxyError ? undefined : app);
     sink.target = target;
     target.metrics.request();
-    if (!app) {
-      sink.fail(noAppError());
+    if (app instanceof ProxyError) {
+      sink.fail(app);
       return;
     }
     // Only a peer that proved its identity may pass weft-* headers on; from anyone else they could be forged.
@@ -66,13 +49,6 @@ export class InboundHttp {
     if (!dropWeftHeaders && req.headers[ORIG_PROTO] !== undefined) delete req.headers[ORIG_PROTO];
     if (req.protocol === 'HTTP/2') this.upstreams.http2(app.addr, app.key).send(req, sink, dropWeftHeaders);
     else this.upstreams.http1(app.addr, app.key).send(req, sink, dropWeftHeaders);
-  }
-
-  private appAt(addr: HostPort): Endpoint {
-    const key = formatHostPort(addr);
-    let app = this.apps.get(key);
-    if (!app) this.apps.set(key, (app = { addr, key, labels: {} }));
-    return app;
   }
 
   private targetsFor(clientId: string | undefined): TargetCache {

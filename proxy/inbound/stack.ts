@@ -6,6 +6,7 @@
 //     plaintext, or TLS for another name (passthru) → original destination or INBOUND_APP_ADDR → detect
 //   detect: HTTP/1, h2 → (h2 from a peer proxy with weft-orig-proto → HTTP/1) → app
 //           Upgrade, opaque → connect to the app → splice bytes
+//   every port connected to passes apps.ts (allowed-port.ts): never the proxy's own, only INBOUND_PORTS if set
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type * as tls from 'node:tls';
@@ -28,17 +29,21 @@ import { setConnectionInfo } from '../transport/connection-info';
 import { connectTo, splice } from '../transport/opaque';
 import { originalDestination } from '../transport/original-dst';
 import { readTransportHeader } from '../transport/transport-header';
-import { InboundHttp, noAppError } from './http';
+import type { ProxyPortName } from './allowed-port';
+import { InboundApps } from './apps';
+import { InboundHttp } from './http';
 import { InboundTls } from './tls';
 
-export function createInbound(config: Config, registry: ProxyRegistry, log: Logger, identity?: LocalIdentity) {
+/** `proxyPorts`: the proxy's own ports, which inbound never connects to (filled in as the listeners bind). */
+export function createInbound(config: Config, registry: ProxyRegistry, log: Logger, proxyPorts: ReadonlyMap<number, ProxyPortName>, identity?: LocalIdentity) {
   const onUpstream = (socket: net.Socket, endpoint: string) =>
     trackConnection(registry, socket, { direction: 'inbound', peer: 'dst', target_addr: endpoint, ...noTls(NO_TLS_REASON.loopback) });
   const upstreams = new Upstreams({ connectTimeoutMs: config.inboundConnectTimeoutMs, onConnection: onUpstream });
-  const http = new InboundHttp(config.inboundAppAddr, upstreams, registry, identity ? NO_TLS_REASON.fromRemote : NO_TLS_REASON.disabled);
+  const apps = new InboundApps(config.inboundAppAddr, { proxyPorts, appPorts: config.inboundPorts }, registry, log);
+  const http = new InboundHttp(apps, upstreams, registry, identity ? NO_TLS_REASON.fromRemote : NO_TLS_REASON.disabled);
 
-  async function forward(socket: Duplex, app: Endpoint | undefined): Promise<void> {
-    if (!app) return void socket.destroy();
+  async function forward(socket: Duplex, app: Endpoint | ProxyError): Promise<void> {
+    if (app instanceof ProxyError) return void socket.destroy(); // opaque bytes have no way to say why
     try {
       const upstream = await connectTo(app.addr, config.inboundConnectTimeoutMs);
       onUpstream(upstream, app.key);
@@ -58,7 +63,7 @@ export function createInbound(config: Config, registry: ProxyRegistry, log: Logg
       log.warn({ client: socket.remoteAddress, error: (err as Error).message }, 'inbound opaque transport refused');
       return void socket.destroy();
     }
-    await forward(socket, http.transportApp(localAddress, port));
+    await forward(socket, apps.forTransport(socket, localAddress, port));
   }
 
   const servers = createHttpServers(
@@ -66,8 +71,8 @@ export function createInbound(config: Config, registry: ProxyRegistry, log: Logg
       request: (req, sink, socket) => http.handle(req, sink, socket),
       connect: (_req, socket) => writeRawError(socket, new ProxyError('upstream-protocol-error', 'CONNECT is only accepted on the outbound port')),
       upgrade: (req, socket, head) => {
-        const app = http.app(req.socket);
-        if (!app) return writeRawError(socket, noAppError());
+        const app = apps.forConnection(req.socket);
+        if (app instanceof ProxyError) return writeRawError(socket, app);
         void forwardUpgrade(req, socket, head, () => connectTo(app.addr, config.inboundConnectTimeoutMs), app.key);
       },
     },
@@ -80,7 +85,7 @@ export function createInbound(config: Config, registry: ProxyRegistry, log: Logg
     servers,
     detectTimeoutMs: config.detectProtocolTimeoutMs,
     isOpaque: (origDst) => config.inboundOpaquePorts.has(appPort(origDst) ?? 0),
-    opaque: (s) => void forward(s, http.app(s)),
+    opaque: (s) => void forward(s, apps.forConnection(s)),
   };
   const passthrough: AcceptOptions = { ...detected, isOpaque: () => true };
 
