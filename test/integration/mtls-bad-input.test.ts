@@ -4,31 +4,20 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import t, { type Test } from 'tap';
-import { createIssuer, createTrustAnchor, generateKeyPair, issueLeaf, loadAuthority } from '../../certs';
+import { createIssuer, createTrustAnchor, loadAuthority } from '../../certs';
 import { formatHostPort, HostPort } from '../../common/address';
 import { identityName, METRIC, PROXY_ERROR } from '../../common/contract';
 import { startEchoServer } from '../fixtures/http-backends';
 import { send, waitFor } from '../fixtures/http-client';
-import { startTestIdentityService } from '../fixtures/identity';
+import { leafFor, startTestIdentityService, TestLeaf } from '../fixtures/identity';
 import { metricValue, ProxyProcess, startProxy } from '../fixtures/proxy-process';
 
 const DAY = 86_400_000;
 const WEB_ID = identityName('web', 'test');
 const ok = (authority: string) => ({ authority, path: '/still-serving' });
 
-interface Leaf {
-  keyPem: string;
-  chainPem: string;
-}
-
-function leafFor(issuer: ReturnType<typeof loadAuthority>, serviceAccount: string, now = Date.now(), lifetimeMs = DAY): Leaf {
-  const keys = generateKeyPair();
-  const { chainPem } = issueLeaf({ issuer, publicKeyPem: keys.publicKeyPem, identity: { serviceAccount, namespace: 'test' }, now, lifetimeMs });
-  return { keyPem: keys.privateKeyPem, chainPem };
-}
-
 /** A TLS server that is not a weft proxy: it presents `leaf` and speaks h2's ALPN, nothing more. */
-async function startTlsServer(t: Test, leaf: Leaf): Promise<HostPort> {
+async function startTlsServer(t: Test, leaf: TestLeaf): Promise<HostPort> {
   const server = tls.createServer({ key: leaf.keyPem, cert: leaf.chainPem, ALPNProtocols: ['h2'] }, (s) => s.on('error', () => {}));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise((resolve) => server.close(resolve)));
