@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import t from 'tap';
 import { HostPort, parseHostPort } from '../../common/address';
-import { ENV, METRIC, PROXY_ADMIN_ADDR, PROXY_INBOUND_ADDR, PROXY_OUTBOUND_ADDR, PROXY_UID } from '../../common/contract';
+import { ENV, INBOUND_METRIC, METRIC, PROXY_ADMIN_ADDR, PROXY_INBOUND_ADDR, PROXY_OUTBOUND_ADDR, PROXY_UID } from '../../common/contract';
 import { REPO_ROOT } from '../../common/entrypoint';
 import { commandMissingReason, createPods, netnsUnavailableReason, Pod, waitForLine } from '../fixtures/netns';
 
@@ -170,5 +170,15 @@ t.test('the real weft-proxy, as UID 2102, carries HTTP between pods transparentl
     t.equal(status, 200);
     t.match(JSON.parse(body), { who: 'app', url: '/inbound' });
     t.ok(await requestsCounted(t, 'inbound'), 'the proxy counted one inbound request');
+  });
+
+  t.test("inbound: a pod dialling the proxy's inbound port itself gets 403, not a loop", async (t) => {
+    // Redirected like any inbound port, so the original destination is the inbound port: inbound would
+    // connect to itself, again and again, without the check of allowed-port.ts.
+    const { status, body } = await httpGet(t, peer, `http://${meshed.ip}:${INBOUND_PORT}/loop`);
+    t.equal(status, 403, body);
+    t.match(body, new RegExp(`port ${INBOUND_PORT} is this proxy's own inbound port`));
+    const metrics = await httpGet(t, meshed, `http://127.0.0.1:${ADMIN_PORT}/metrics`);
+    t.match(metrics.body, new RegExp(`^${INBOUND_METRIC.portRefusedTotal}\\{reason="proxy_port"\\} 1$`, 'm'), 'counted as a refusal');
   });
 });
