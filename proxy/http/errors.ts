@@ -1,6 +1,6 @@
 // Responses the proxy makes itself (CONTRACT.md): 502 upstream connect or protocol error, 503 no endpoints /
-// fail-fast / load shed, 504 timeout, each with `weft-proxy-error: <reason>`; gRPC callers get the matching
-// grpc-status instead of a bare HTTP status.
+// fail-fast / load shed, 504 timeout, and for an HTTP/1 request it will not forward 400 / 408 / 431 / 501, each
+// with `weft-proxy-error: <reason>`; gRPC callers get the matching grpc-status instead of a bare HTTP status.
 import { describeTlsError, isTlsError } from '../transport/tls-connect';
 
 export type ProxyErrorReason =
@@ -13,9 +13,17 @@ export type ProxyErrorReason =
   | 'timeout'
   | 'fail-fast'
   | 'load-shed'
-  | 'shutting-down';
+  | 'shutting-down'
+  // An HTTP/1 request refused before routing (proxy/http/http1-framing.ts, proxy/http/servers.ts).
+  | 'malformed-request'
+  | 'header-timeout'
+  | 'too-many-headers'
+  | 'headers-too-large'
+  | 'unsupported-transfer-coding';
 
-const STATUS: Record<ProxyErrorReason, 502 | 503 | 504> = {
+export type ProxyErrorStatus = 400 | 408 | 431 | 501 | 502 | 503 | 504;
+
+const STATUS: Record<ProxyErrorReason, ProxyErrorStatus> = {
   'unknown-authority': 503,
   'no-endpoints': 503,
   'connect-failed': 502,
@@ -26,6 +34,11 @@ const STATUS: Record<ProxyErrorReason, 502 | 503 | 504> = {
   'fail-fast': 503,
   'load-shed': 503,
   'shutting-down': 503,
+  'malformed-request': 400,
+  'header-timeout': 408,
+  'too-many-headers': 431,
+  'headers-too-large': 431,
+  'unsupported-transfer-coding': 501,
 };
 
 export const GRPC_UNAVAILABLE = 14;
@@ -33,7 +46,7 @@ export const GRPC_DEADLINE_EXCEEDED = 4;
 
 export class ProxyError extends Error {
   override name = 'ProxyError';
-  readonly status: 502 | 503 | 504;
+  readonly status: ProxyErrorStatus;
 
   /** `message` is for people: it names the target, the endpoint and the cause. */
   constructor(
