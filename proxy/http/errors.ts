@@ -1,6 +1,6 @@
 // Responses the proxy makes itself (CONTRACT.md): 502 upstream connect or protocol error, 503 no endpoints /
-// fail-fast / load shed, 504 timeout, each with `weft-proxy-error: <reason>`; gRPC callers get the matching
-// grpc-status instead of a bare HTTP status.
+// fail-fast / load shed, 504 timeout, and for an HTTP/1 request it will not forward 400 / 408 / 431 / 501, each
+// with `weft-proxy-error: <reason>`; gRPC callers get the matching grpc-status instead of a bare HTTP status.
 import { describeTlsError, isTlsError } from '../transport/tls-connect';
 
 export type ProxyErrorReason =
@@ -14,9 +14,15 @@ export type ProxyErrorReason =
   | 'fail-fast'
   | 'load-shed'
   | 'shutting-down'
-  | 'forbidden-port';
+  | 'forbidden-port'
+  // An HTTP/1 request refused before routing (proxy/http/http1-framing.ts, proxy/http/servers.ts).
+  | 'malformed-request'
+  | 'header-timeout'
+  | 'too-many-headers'
+  | 'headers-too-large'
+  | 'unsupported-transfer-coding';
 
-type ProxyErrorStatus = 403 | 502 | 503 | 504;
+export type ProxyErrorStatus = 400 | 403 | 408 | 431 | 501 | 502 | 503 | 504;
 
 const STATUS: Record<ProxyErrorReason, ProxyErrorStatus> = {
   'unknown-authority': 503,
@@ -33,6 +39,11 @@ const STATUS: Record<ProxyErrorReason, ProxyErrorStatus> = {
   // answers an inbound policy denial and Istio/Envoy an RBAC one: the refusal is deliberate and will not
   // change on a retry, and a 5xx would be retried by `gateway-error` policies and count against the endpoint.
   'forbidden-port': 403,
+  'malformed-request': 400,
+  'header-timeout': 408,
+  'too-many-headers': 431,
+  'headers-too-large': 431,
+  'unsupported-transfer-coding': 501,
 };
 
 export const GRPC_UNAVAILABLE = 14;

@@ -9,9 +9,16 @@ import { upstreamError } from './errors';
 import { forwardHeaders, Headers, responseHeaders } from './headers';
 import type { UpstreamOptions } from './http1-upstream';
 import type { ProxyRequest } from './request';
+import { MAX_HEADER_BYTES } from './servers';
 import type { UpstreamSink } from './sink';
 
 const SESSION_SETTINGS: http2.Settings = { initialWindowSize: 1 << 20, enablePush: false };
+/**
+ * nghttp2 refuses to send a header block whose worst-case HPACK size passes this (64 KiB by default). That bound
+ * is each field's name and value plus 12 bytes, at most 2.6 times the field's HTTP/1 line (name, ": ", value,
+ * CRLF): thrice the HTTP/1 limit lets every head the HTTP/1 server accepted cross the hop.
+ */
+const MAX_SEND_HEADER_BLOCK_BYTES = 3 * MAX_HEADER_BYTES;
 
 export class Http2Upstream {
   private session?: http2.ClientHttp2Session;
@@ -53,6 +60,7 @@ export class Http2Upstream {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
     const session = http2.connect(`http://${this.key}`, {
       settings: SESSION_SETTINGS,
+      maxSendHeaderBlockLength: MAX_SEND_HEADER_BLOCK_BYTES,
       createConnection: () => this.openSocket(),
     });
     const timer = setTimeout(() => session.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), this.options.connectTimeoutMs);

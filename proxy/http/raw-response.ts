@@ -1,4 +1,5 @@
-// A proxy error written straight onto a socket that the HTTP server has handed over (CONNECT, Upgrade).
+// A proxy error written straight onto a socket: one the HTTP server has handed over (CONNECT, Upgrade), or one
+// whose request the HTTP/1 parser rejected.
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { PROXY_ERROR } from '../../common/contract';

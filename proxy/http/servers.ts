@@ -5,6 +5,9 @@ import * as http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type * as net from 'node:net';
 import type { Logger } from '../../common/log';
+import { ProxyError } from './errors';
+import { http1HeadRefusal } from './http1-framing';
+import { writeRawError } from './raw-response';
 import { fromHttp1, fromHttp2, ProxyRequest } from './request';
 import { Http1Sink } from './http1-sink';
 import { Http2Sink } from './http2-sink';
@@ -17,6 +20,11 @@ export const MAX_HEADER_BYTES = 64 * 1024;
  * drips its headers hold a connection up to 30 s beyond the timeout.
  */
 const HEADER_TIMEOUT_CHECK_MS = 1_000;
+/**
+ * Header fields an HTTP/1 request gains on the h2 hop between proxies: four pseudo-headers and weft-orig-proto
+ * for its Host line, with room to spare. The far proxy must take every request the near one let through.
+ */
+const HOP_HEADER_PAIRS = 8;
 
 export interface HttpHandlers {
   request(req: ProxyRequest, sink: ResponseSink, socket: net.Socket): void;
@@ -35,7 +43,8 @@ export interface HttpServers {
   drain(): void;
 }
 
-export function createHttpServers(handlers: HttpHandlers, headerTimeoutMs: number, log: Logger): HttpServers {
+/** `maxHeaders`: the most header lines an HTTP/1 request may have; more gets 431 (WEFT_PROXY_HTTP_MAX_HEADERS). */
+export function createHttpServers(handlers: HttpHandlers, headerTimeoutMs: number, log: Logger, maxHeaders: number): HttpServers {
   const sessions = new Set<http2.ServerHttp2Session>();
   const servers: HttpServers = {
     draining: false,
@@ -47,9 +56,15 @@ export function createHttpServers(handlers: HttpHandlers, headerTimeoutMs: numbe
         requestTimeout: 0,
         keepAliveTimeout: 60_000,
       },
-      (req, res) => handlers.request(fromHttp1(req), new Http1Sink(res, () => servers.draining, log), req.socket),
+      (req, res) => {
+        const refusal = http1HeadRefusal(req.rawHeaders, maxHeaders);
+        // A refused request's body is never read: close the connection rather than parse what follows it.
+        const sink = new Http1Sink(res, () => refusal !== undefined || servers.draining, log);
+        if (refusal) return sink.fail(refusal);
+        handlers.request(fromHttp1(req), sink, req.socket);
+      },
     ),
-    http2: http2.createServer({ maxHeaderListPairs: 512, maxSessionMemory: 64, settings: { initialWindowSize: 1 << 20 } }),
+    http2: http2.createServer({ maxHeaderListPairs: Math.max(512, maxHeaders + HOP_HEADER_PAIRS), maxSessionMemory: 64, settings: { initialWindowSize: 1 << 20 } }),
     drain() {
       servers.draining = true;
       servers.http1.closeIdleConnections();
@@ -59,8 +74,17 @@ export function createHttpServers(handlers: HttpHandlers, headerTimeoutMs: numbe
   // Node checks header timeouts and tracks idle connections only for servers that listened; these servers get
   // their connections handed over, so start that tracking by hand.
   servers.http1.emit('listening');
-  servers.http1.on('upgrade', handlers.upgrade);
-  servers.http1.on('connect', handlers.connect);
+  // One line past the limit, so that http1HeadRefusal sees a longer head as one (0 would mean no limit).
+  servers.http1.maxHeadersCount = maxHeaders + 1;
+  // Upgrade and CONNECT hand the socket over: a refused head is answered on it before the handler sees it.
+  const checked = (handler: HttpHandlers['upgrade']): HttpHandlers['upgrade'] => (req, socket, head) => {
+    const refusal = http1HeadRefusal(req.rawHeaders, maxHeaders);
+    if (!refusal) return handler(req, socket, head);
+    log.warn({ client: req.socket.remoteAddress, reason: refusal.reason, error: refusal.message }, 'request refused');
+    writeRawError(socket, refusal);
+  };
+  servers.http1.on('upgrade', checked(handlers.upgrade));
+  servers.http1.on('connect', checked(handlers.connect));
   servers.http1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket));
   servers.http2.on('session', (session) => {
     sessions.add(session);
@@ -90,19 +114,20 @@ function goawayWithProtocolError(session: http2.ServerHttp2Session): void {
     destroy(error, code ?? ((error as { errno?: number } | undefined)?.errno === NGHTTP2_ERR_PROTO ? http2.constants.NGHTTP2_PROTOCOL_ERROR : undefined));
 }
 
-// Node's defaults, made explicit and with the reason in the body: 431 for oversized headers, 408 for a client
-// too slow to send them, 400 for anything the parser rejects.
+// Node's defaults, made explicit and with the reason in weft-proxy-error and the body: 431 for oversized
+// headers, 408 for a client too slow to send them, 400 for anything the parser rejects.
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const [status, text] =
+  const why = `${err.message} (${err.code ?? 'no code'})`;
+  writeRawError(
+    socket,
     err.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request Header Fields Too Large']
+      ? new ProxyError('headers-too-large', `the request headers are over ${MAX_HEADER_BYTES} bytes: ${why}`)
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'Request Timeout']
-        : [400, 'Bad Request'];
-  const body = `${text}: ${err.code ?? err.message}\n`;
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+        ? new ProxyError('header-timeout', `the request headers did not arrive in time: ${why}`)
+        : new ProxyError('malformed-request', why),
+  );
 }

@@ -78,6 +78,7 @@ export function createInbound(config: Config, registry: ProxyRegistry, log: Logg
     },
     config.httpHeaderTimeoutMs,
     log,
+    config.httpMaxHeaders,
   );
 
   const appPort = (origDst: HostPort | undefined) => (origDst ?? config.inboundAppAddr)?.port;

@@ -5,7 +5,7 @@ import { LATENCY_BUCKETS_MS, METRIC, TARGET_LABELS } from '../../common/contract
 
 const RESPONSE_LABELS = [...TARGET_LABELS, 'status_code', 'classification', 'grpc_status', 'error'] as const;
 const TCP_LABELS = ['direction', 'peer', 'target_addr', 'authority', 'tls', 'no_tls_reason', 'client_id', 'server_id'] as const;
-const TCP_CLOSE_LABELS = [...TCP_LABELS, 'classification', 'error'] as const;
+const TCP_CLOSE_LABELS = [...TCP_LABELS, 'classification', 'errno'] as const;
 
 export class ProxyRegistry {
   readonly registry = new Registry();

@@ -5,18 +5,22 @@ import type { ProxyRegistry } from './registry';
 
 export type TcpLabels = Record<string, string>;
 
-/** `failure` names why a connection is being refused (e.g. a failed TLS handshake): it closes as a failure. */
+/**
+ * `failure` names why a connection is being refused (e.g. a failed TLS handshake): it closes as a failure.
+ * A failed close carries Linkerd's `errno` label, so its dashboards' queries work: the socket error's name
+ * (ECONNRESET, EPIPE, ETIMEDOUT…), or that refusal's reason.
+ */
 export function trackConnection(registry: ProxyRegistry, socket: Socket, labels: TcpLabels, failure?: string): void {
   registry.tcpOpenTotal.inc(labels);
   registry.tcpOpenConnections.inc(labels);
-  let error: string | undefined = failure;
+  let errno: string | undefined = failure;
   socket.once('error', (err: NodeJS.ErrnoException) => {
-    error ??= err.code ?? 'error';
+    errno ??= err.code ?? 'error';
   });
   socket.once('close', () => {
     registry.tcpOpenConnections.dec(labels);
     registry.tcpReadBytesTotal.inc(labels, socket.bytesRead);
     registry.tcpWriteBytesTotal.inc(labels, socket.bytesWritten);
-    registry.tcpCloseTotal.inc(error ? { ...labels, classification: 'failure', error } : { ...labels, classification: 'success' });
+    registry.tcpCloseTotal.inc(errno ? { ...labels, classification: 'failure', errno } : { ...labels, classification: 'success' });
   });
 }

@@ -55,6 +55,7 @@ export function createOutbound(config: Config, discovery: Discovery, registry: P
     },
     config.httpHeaderTimeoutMs,
     log,
+    config.httpMaxHeaders,
   );
   return {
     servers,

@@ -94,7 +94,7 @@ t.test('mTLS refusals', async (t) => {
     await waitFor('three refusals in the log', () => (web.logs().match(/inbound mTLS handshake refused/g) ?? []).length >= 3);
     t.match(web.logs(), /CERT_HAS_EXPIRED/);
     t.match(web.logs(), /does not verify against the trust anchors \((UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\)/);
-    t.equal(metricValue(await web.metrics(), METRIC.tcpCloseTotal, { direction: 'inbound', peer: 'src', classification: 'failure', error: 'CERT_HAS_EXPIRED' }), 1);
+    t.equal(metricValue(await web.metrics(), METRIC.tcpCloseTotal, { direction: 'inbound', peer: 'src', classification: 'failure', errno: 'CERT_HAS_EXPIRED' }), 1);
     t.equal((await send(client.outbound, ok('web.test:80'))).status, 200, 'the proxy still serves meshed peers');
   });
 
@@ -111,7 +111,7 @@ t.test('mTLS refusals', async (t) => {
     });
     t.ok(closed, 'the proxy closed the connection');
     await waitFor('the refusal in the log', () => web.logs().includes('malformed TLS ClientHello'));
-    t.equal(metricValue(await web.metrics(), METRIC.tcpCloseTotal, { direction: 'inbound', error: 'malformed_client_hello' }), 1);
+    t.equal(metricValue(await web.metrics(), METRIC.tcpCloseTotal, { direction: 'inbound', errno: 'malformed_client_hello' }), 1);
     t.equal((await send(client.outbound, ok('web.test:80'))).status, 200, 'the proxy still serves meshed peers');
     t.equal((await send(web.inbound, ok('web.test:80'))).status, 200, 'and plaintext callers');
   });

@@ -142,6 +142,21 @@ t.test('bad input is answered on its own connection; everyone else is still serv
     await warnLogged(t, proxy, 'unknown-authority', 'nowhere.test:81');
     await stillServes(t);
   });
+
+  t.test('a client that resets its connection: tcp_close_total counts a failure with errno ECONNRESET, as Linkerd names it', async (t) => {
+    const labels = { direction: 'outbound', peer: 'src', classification: 'failure', errno: 'ECONNRESET' };
+    const before = metricValue(await proxy.metrics(), METRIC.tcpCloseTotal, labels);
+    const client = await connect(proxy.outbound);
+    client.on('error', () => {});
+    const answered = new Promise((resolve) => client.once('data', resolve));
+    client.write('GET /before-reset HTTP/1.1\r\nHost: healthy.test\r\n\r\n');
+    await answered; // the connection is past detection, held open by keep-alive
+    client.resetAndDestroy();
+    await waitFor('the reset connection to be counted', async () => metricValue(await proxy.metrics(), METRIC.tcpCloseTotal, labels) === before + 1);
+    t.pass('counted once with errno="ECONNRESET"');
+    t.notMatch(await proxy.metrics(), new RegExp(`^${METRIC.tcpCloseTotal}\\{[^}]*\\berror=`, 'm'), 'and no tcp_close_total sample has an error label');
+    await stillServes(t);
+  });
 });
 
 t.test('a bad environment value stops start-up with one line naming the variable and the accepted form', async (t) => {
