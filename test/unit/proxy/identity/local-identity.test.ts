@@ -68,7 +68,10 @@ t.test('renews at 70 % of the lifetime and backs off while keeping the old certi
     metrics: createIdentityMetrics(registry),
   });
   t.teardown(() => identity.close());
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+  // Each refresh ends by scheduling the next one: wait for that (key generation is slow on a loaded machine).
+  const settle = async () => {
+    for (const deadline = Date.now() + 10_000; clock.nextDelay() === undefined && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
+  };
 
   t.match(identity.notReadyReason(), /no identity certificate for .* yet/);
   identity.start();
