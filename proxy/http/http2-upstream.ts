@@ -121,6 +121,9 @@ function relay(stream: http2.ClientHttp2Stream, sink: UpstreamSink, endpoint: st
     sink.end(trailers, headers);
   });
   stream.on('error', (err) => {
+    // Node's http2 streams do not destroy themselves on error (a failed write leaves the stream open, and its
+    // response may still arrive): the request has failed, so the stream is cancelled.
+    if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
     if (settled) return;
     settled = true;
     sink.fail(upstreamError(err, endpoint));

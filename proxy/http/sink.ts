@@ -60,11 +60,6 @@ export abstract class ResponseSink {
     return this.stateNow;
   }
 
-  /** Whether the client was told anything final: a head, or an error written in its place. */
-  get headSent(): boolean {
-    return this.stateNow !== 'head';
-  }
-
   protected abstract writeInformational(status: number, headers: Headers): void;
   /** `endStream`: the head is the whole response (a gRPC Trailers-Only response, a 204, a HEAD's answer). */
   protected abstract writeHead(status: number, headers: Headers, endStream: boolean): void;
