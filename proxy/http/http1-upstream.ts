@@ -70,7 +70,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
-    if (statusCode < 200) return; // 1xx: the proxy answers 100-continue itself
+    if (statusCode < 200) return this.sink.informational(statusCode, responseHeaders(headers));
     this.headers = responseHeaders(headers);
     this.sink.head(statusCode, this.headers);
   }

@@ -1,7 +1,9 @@
-// Response to an HTTP/2 client (gRPC included). Trailers are awaited (gRPC's grpc-status arrives last) unless
-// the response declares its length: then the stream ends with its last DATA frame, because a client that
-// already has every byte may close before a separate end-of-stream frame arrives, and a peer proxy would
-// take that for a cancelled request. (With no trailers, Node ends an awaiting stream with an empty DATA frame.)
+// Response to an HTTP/2 client (gRPC included). A headers-only response (gRPC Trailers-Only: one HEADERS
+// frame with END_STREAM carrying grpc-status) stays one. Otherwise trailers are awaited (gRPC's grpc-status
+// arrives last) unless the response declares its length: then the stream ends with its last DATA frame,
+// because a client that already has every byte may close before a separate end-of-stream frame arrives, and a
+// peer proxy would take that for a cancelled request. (With no trailers, Node ends an awaiting stream with an
+// empty DATA frame.)
 import { constants, ServerHttp2Stream } from 'node:http2';
 import { PROXY_ERROR } from '../../common/contract';
 import type { Logger } from '../../common/log';
@@ -24,22 +26,23 @@ export class Http2Sink extends ResponseSink {
     stream.on('wantTrailers', () => stream.sendTrailers(this.trailers ?? {}));
   }
 
-  get headSent(): boolean {
-    return this.stream.headersSent;
-  }
-
-  data(chunk: Buffer): boolean {
-    return this.stream.write(chunk);
-  }
-
   onDrain(fn: () => void): void {
     this.stream.once('drain', fn);
   }
 
-  protected writeHead(status: number, headers: Headers): void {
+  protected writeInformational(status: number, headers: Headers): void {
+    if (!this.stream.destroyed) this.stream.additionalHeaders({ ...headers, ':status': status });
+  }
+
+  protected writeHead(status: number, headers: Headers, endStream: boolean): void {
     if (this.stream.destroyed) return;
+    if (endStream) return this.stream.respond({ ...headers, ':status': status }, { endStream: true });
     const waitForTrailers = this.grpc || headers['content-length'] === undefined;
     this.stream.respond({ ...headers, ':status': status }, { waitForTrailers });
+  }
+
+  protected writeData(chunk: Buffer): boolean {
+    return this.stream.write(chunk);
   }
 
   protected writeEnd(trailers: Headers | undefined): void {
@@ -68,7 +71,7 @@ export class Http2Sink extends ResponseSink {
   }
 
   protected abortResponse(): void {
-    this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
   }
 }
 

@@ -92,15 +92,27 @@ export class Http2Upstream {
   }
 }
 
+/**
+ * Passes one stream's response on. A response whose HEADERS frame ends the stream (gRPC Trailers-Only) is
+ * passed on as one, so it stays a single frame on the far side. 'end', 'error' and 'close' may all follow
+ * each other; only the first that settles the response counts.
+ */
 function relay(stream: http2.ClientHttp2Stream, sink: UpstreamSink, endpoint: string): void {
   let headers: Headers | undefined;
   let trailers: Headers | undefined;
-  let ended = false;
+  let settled = false;
   sink.onAbort(() => stream.close(http2.constants.NGHTTP2_CANCEL));
-  stream.on('response', (h) => {
+  stream.on('headers', (h) => {
+    // Node emits 'headers' for 1xx before the response (and for a non-final HEADERS after it, which has no :status).
+    const status = Number(h[':status']);
+    if (status >= 100 && status < 200) sink.informational(status, responseHeaders(h));
+  });
+  stream.on('response', (h, flags) => {
     const status = Number(h[':status']);
     headers = responseHeaders(h);
-    sink.head(status, headers);
+    const headersOnly = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+    if (headersOnly) settled = true;
+    sink.head(status, headers, headersOnly);
   });
   stream.on('data', (chunk: Buffer) => {
     if (!sink.data(chunk)) {
@@ -112,17 +124,22 @@ function relay(stream: http2.ClientHttp2Stream, sink: UpstreamSink, endpoint: st
     trailers = responseHeaders(t);
   });
   stream.on('end', () => {
-    ended = true;
+    if (settled) return;
+    settled = true;
     sink.end(trailers, headers);
   });
   stream.on('error', (err) => {
-    if (!ended) sink.fail(upstreamError(err, endpoint));
+    // Node's http2 streams do not destroy themselves on error (a failed write leaves the stream open, and its
+    // response may still arrive): the request has failed, so the stream is cancelled.
+    if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
+    if (settled) return;
+    settled = true;
+    sink.fail(upstreamError(err, endpoint));
   });
   stream.on('close', () => {
     // Reset without an error event (e.g. RST_STREAM CANCEL from the peer): the response is incomplete.
-    if (!ended && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
-      ended = true;
-      sink.fail(upstreamError(Object.assign(new Error(`stream reset with code ${stream.rstCode}`), { code: 'ERR_HTTP2_STREAM_ERROR' }), endpoint));
-    }
+    if (settled || stream.rstCode === http2.constants.NGHTTP2_NO_ERROR) return;
+    settled = true;
+    sink.fail(upstreamError(Object.assign(new Error(`stream reset with code ${stream.rstCode}`), { code: 'ERR_HTTP2_STREAM_ERROR' }), endpoint));
   });
 }

@@ -5,7 +5,7 @@
 import type { Lease } from '../balance/endpoint-load';
 import { GRPC_DEADLINE_EXCEEDED, ProxyError } from '../http/errors';
 import type { Headers } from '../http/headers';
-import type { ResponseSink, UpstreamSink } from '../http/sink';
+import { grpcStatusOf, ResponseSink, UpstreamSink } from '../http/sink';
 
 /** The request an attempt belongs to: it decides about retries and owns the timers. */
 export interface AttemptOwner {
@@ -39,20 +39,26 @@ export class Attempt implements UpstreamSink {
     return this.isCommitted;
   }
 
-  head(status: number, headers: Headers): void {
+  /** 1xx goes straight through: it is advisory, and a retried request may well get one from each try. */
+  informational(status: number, headers: Headers): void {
+    if (!this.stopped) this.client.informational(status, headers);
+  }
+
+  head(status: number, headers: Headers, endStream = false): void {
     if (this.stopped) return;
     this.lease.responseStarted();
     const grpcStatus = this.client.grpc ? grpcStatusOf(headers) : undefined;
-    if (!this.client.grpc || grpcStatus !== undefined) {
-      // The outcome is known now: an HTTP status, or a gRPC trailers-only response.
-      this.lease.finish(this.client.grpc ? !GRPC_ENDPOINT_FAILURES.has(grpcStatus!) : status < 500);
+    if (!this.client.grpc || grpcStatus !== undefined || endStream) {
+      // The outcome is known now: an HTTP status, or a gRPC Trailers-Only response.
+      this.lease.finish(this.client.grpc ? grpcStatus === undefined || !GRPC_ENDPOINT_FAILURES.has(grpcStatus) : status < 500);
       if (this.owner.shouldRetry(this, status, grpcStatus)) return this.discard();
     } else if (this.holdGrpc) {
       this.held = { status, headers };
       return;
     }
     this.commit();
-    this.client.head(status, headers);
+    if (endStream) this.owner.finished();
+    this.client.head(status, headers, endStream);
   }
 
   data(chunk: Buffer): boolean {
@@ -106,6 +112,9 @@ export class Attempt implements UpstreamSink {
     if (!this.isCommitted && this.owner.shouldRetry(this, error.status, this.client.grpc ? error.grpcStatus : undefined)) return this.discard();
     this.commit();
     this.owner.finished();
+    // The try is over: whatever its upstream still delivers (a response that was on its way when a write of
+    // the request failed, say) must not follow the error to the client.
+    this.stop(false);
     this.client.fail(error);
   }
 
@@ -126,9 +135,4 @@ export class Attempt implements UpstreamSink {
     this.commit();
     this.client.head(status, headers);
   }
-}
-
-function grpcStatusOf(headers: Headers | undefined): number | undefined {
-  const value = headers?.['grpc-status'];
-  return typeof value === 'string' ? Number(value) : undefined;
 }

@@ -97,11 +97,28 @@ export class ServiceRequest implements AttemptOwner {
 
   /** Asks the balancer for an endpoint; `avoid` is the one a retry just failed on. */
   private acquire(avoid: Lease | undefined): void {
-    this.withdraw = this.deps.balancer.acquire(this.service, (lease) => this.send(lease), avoid);
+    let granted = false;
+    const withdraw = this.deps.balancer.acquire(
+      this.service,
+      (lease) => {
+        granted = true;
+        this.send(lease);
+      },
+      avoid,
+    );
+    // A grant that came at once may have led (a try failing on the spot, then a retry) to another acquire that
+    // is still waiting: its withdraw is the one to keep. Overwriting it left a retry queued after a timeout or
+    // cancel, whose later try wrote a second head into a sink that had its answer.
+    if (!granted) this.withdraw = withdraw;
   }
 
   private send(lease: Lease | ProxyError): void {
     this.withdraw = undefined;
+    if (this.over) {
+      // The request timed out or was cancelled while this grant was on its way: nobody waits for a try.
+      if (!(lease instanceof ProxyError)) lease.finish(undefined);
+      return;
+    }
     if (lease instanceof ProxyError) return this.failBeforeAttempt(lease);
     this.tries++;
     const attempt = (this.attempt = new Attempt(this, lease, this.sink, this.policy !== undefined && this.policy.grpcStatuses.size > 0));
