@@ -2,7 +2,7 @@
 import { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { buildConnector, Dispatcher, Pool } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import { formatHostPort, HostPort } from '../../common/address';
 import type { MtlsConnector } from '../transport/tls-connect';
 import { upstreamError } from './errors';
@@ -24,6 +24,9 @@ export class Http1Upstream {
 
   constructor(addr: HostPort, options: UpstreamOptions) {
     this.key = formatHostPort(addr);
+    // Loaded with the first HTTP/1 endpoint, not at start-up: undici (llhttp in WASM) is ~9 MB of an idle
+    // proxy's RSS, and a proxy whose peers are all weft proxies never needs it.
+    const { buildConnector, Pool } = require('undici') as typeof import('undici');
     const connect = buildConnector({ timeout: options.connectTimeoutMs, noDelay: true });
     this.pool = new Pool(`http://${this.key}`, {
       // Requests are streams of unbounded length (long polls, downloads): timeouts are the route's business.
