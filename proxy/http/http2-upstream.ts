@@ -34,14 +34,18 @@ export class Http2Upstream {
     headers[':scheme'] = 'http';
     if (req.protocol !== 'HTTP/2') headers[ORIG_PROTO] = req.protocol;
 
+    // Cancelling through the signal resets the stream (RST_STREAM CANCEL) and nothing else; stream.close()
+    // would first end the request body with END_STREAM, so the peer would take a cut body for a whole one.
+    const cancel = new AbortController();
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = this.connect().request(headers, { endStream: req.body === null });
+      stream = this.connect().request(headers, { endStream: req.body === null, signal: cancel.signal });
     } catch (err) {
       sink.fail(upstreamError(err as Error, this.key));
       return;
     }
     if (req.body) req.body.pipe(stream);
+    sink.onAbort(() => cancel.abort());
     relay(stream, sink, this.key);
   }
 
@@ -84,37 +88,48 @@ export class Http2Upstream {
   }
 }
 
+/**
+ * Relays one stream's response to the sink as head → data → end, or one failure.
+ *
+ * Node emits 'response' on process.nextTick but pushes DATA as soon as it parses it, so when HEADERS and
+ * DATA are parsed in one pass (a busy mTLS session under load) a 'data' listener added up front hears the body
+ * before the head. So the body is read only once the head is relayed; until then it waits in the stream's
+ * buffer, under HTTP/2 flow control. And a reset stream emits 'error' and then 'close': one failure.
+ */
 function relay(stream: http2.ClientHttp2Stream, sink: UpstreamSink, endpoint: string): void {
   let headers: Headers | undefined;
   let trailers: Headers | undefined;
-  let ended = false;
-  sink.onAbort(() => stream.close(http2.constants.NGHTTP2_CANCEL));
-  stream.on('response', (h) => {
+  /** The sink has heard the end or a failure, its last word. */
+  let settled = false;
+  const failed = (err: Error) => {
+    if (settled) return;
+    settled = true;
+    sink.fail(upstreamError(err, endpoint));
+  };
+  stream.once('response', (h) => {
     const status = Number(h[':status']);
     headers = responseHeaders(h);
     sink.head(status, headers);
-  });
-  stream.on('data', (chunk: Buffer) => {
-    if (!sink.data(chunk)) {
-      stream.pause();
-      sink.onDrain(() => stream.resume());
-    }
+    stream.on('data', (chunk: Buffer) => {
+      if (!sink.data(chunk)) {
+        stream.pause();
+        sink.onDrain(() => stream.resume());
+      }
+    });
   });
   stream.on('trailers', (t) => {
     trailers = responseHeaders(t);
   });
   stream.on('end', () => {
-    ended = true;
+    if (settled) return;
+    settled = true;
     sink.end(trailers, headers);
   });
-  stream.on('error', (err) => {
-    if (!ended) sink.fail(upstreamError(err, endpoint));
-  });
+  stream.on('error', failed);
   stream.on('close', () => {
     // Reset without an error event (e.g. RST_STREAM CANCEL from the peer): the response is incomplete.
-    if (!ended && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
-      ended = true;
-      sink.fail(upstreamError(Object.assign(new Error(`stream reset with code ${stream.rstCode}`), { code: 'ERR_HTTP2_STREAM_ERROR' }), endpoint));
+    if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
+      failed(Object.assign(new Error(`stream reset with code ${stream.rstCode}`), { code: 'ERR_HTTP2_STREAM_ERROR' }));
     }
   });
 }
