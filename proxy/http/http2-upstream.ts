@@ -41,14 +41,18 @@ export class Http2Upstream {
     headers[':scheme'] = 'http';
     if (req.protocol !== 'HTTP/2') headers[ORIG_PROTO] = req.protocol;
 
+    // Cancelling through the signal resets the stream (RST_STREAM CANCEL) and nothing else; stream.close()
+    // would first end the request body with END_STREAM, so the peer would take a cut body for a whole one.
+    const cancel = new AbortController();
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = this.connect().request(headers, { endStream: req.body === null });
+      stream = this.connect().request(headers, { endStream: req.body === null, signal: cancel.signal });
     } catch (err) {
       sink.fail(upstreamError(err as Error, this.key));
       return;
     }
     if (req.body) req.body.pipe(stream);
+    sink.onAbort(() => cancel.abort());
     relay(stream, sink, this.key);
   }
 
@@ -93,32 +97,42 @@ export class Http2Upstream {
 }
 
 /**
- * Passes one stream's response on. A response whose HEADERS frame ends the stream (gRPC Trailers-Only) is
- * passed on as one, so it stays a single frame on the far side. 'end', 'error' and 'close' may all follow
- * each other; only the first that settles the response counts.
+ * Relays one stream's response to the sink as head → data → end, or one failure. A response whose HEADERS
+ * frame ends the stream (gRPC Trailers-Only) is passed on as one, so it stays a single frame on the far side.
+ *
+ * Node emits 'response' on process.nextTick but pushes DATA as soon as it parses it, so when HEADERS and
+ * DATA are parsed in one pass (a busy mTLS session under load) a 'data' listener added up front hears the body
+ * before the head. So the body is read only once the head is relayed; until then it waits in the stream's
+ * buffer, under HTTP/2 flow control. 'end', 'error' and 'close' may all follow each other: only the first
+ * that settles the response counts.
  */
 function relay(stream: http2.ClientHttp2Stream, sink: UpstreamSink, endpoint: string): void {
   let headers: Headers | undefined;
   let trailers: Headers | undefined;
+  /** The sink has heard the end or a failure, its last word. */
   let settled = false;
-  sink.onAbort(() => stream.close(http2.constants.NGHTTP2_CANCEL));
+  const failed = (err: Error) => {
+    if (settled) return;
+    settled = true;
+    sink.fail(upstreamError(err, endpoint));
+  };
   stream.on('headers', (h) => {
     // Node emits 'headers' for 1xx before the response (and for a non-final HEADERS after it, which has no :status).
     const status = Number(h[':status']);
     if (status >= 100 && status < 200) sink.informational(status, responseHeaders(h));
   });
-  stream.on('response', (h, flags) => {
+  stream.once('response', (h, flags) => {
     const status = Number(h[':status']);
     headers = responseHeaders(h);
     const headersOnly = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
     if (headersOnly) settled = true;
     sink.head(status, headers, headersOnly);
-  });
-  stream.on('data', (chunk: Buffer) => {
-    if (!sink.data(chunk)) {
-      stream.pause();
-      sink.onDrain(() => stream.resume());
-    }
+    stream.on('data', (chunk: Buffer) => {
+      if (!sink.data(chunk)) {
+        stream.pause();
+        sink.onDrain(() => stream.resume());
+      }
+    });
   });
   stream.on('trailers', (t) => {
     trailers = responseHeaders(t);
@@ -132,14 +146,12 @@ function relay(stream: http2.ClientHttp2Stream, sink: UpstreamSink, endpoint: st
     // Node's http2 streams do not destroy themselves on error (a failed write leaves the stream open, and its
     // response may still arrive): the request has failed, so the stream is cancelled.
     if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
-    if (settled) return;
-    settled = true;
-    sink.fail(upstreamError(err, endpoint));
+    failed(err);
   });
   stream.on('close', () => {
     // Reset without an error event (e.g. RST_STREAM CANCEL from the peer): the response is incomplete.
-    if (settled || stream.rstCode === http2.constants.NGHTTP2_NO_ERROR) return;
-    settled = true;
-    sink.fail(upstreamError(Object.assign(new Error(`stream reset with code ${stream.rstCode}`), { code: 'ERR_HTTP2_STREAM_ERROR' }), endpoint));
+    if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
+      failed(Object.assign(new Error(`stream reset with code ${stream.rstCode}`), { code: 'ERR_HTTP2_STREAM_ERROR' }));
+    }
   });
 }
