@@ -2,6 +2,7 @@
 // metrics on, and the same names and labels as Linkerd2's proxy.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { LATENCY_BUCKETS_MS, METRIC, TARGET_LABELS } from '../../common/contract';
+import { EventLoopDelayHistogram } from './event-loop';
 
 const RESPONSE_LABELS = [...TARGET_LABELS, 'status_code', 'classification', 'grpc_status', 'error'] as const;
 const TCP_LABELS = ['direction', 'peer', 'target_addr', 'authority', 'tls', 'no_tls_reason', 'client_id', 'server_id'] as const;
@@ -17,6 +18,7 @@ export class ProxyRegistry {
   readonly tcpOpenConnections: Gauge<(typeof TCP_LABELS)[number]>;
   readonly tcpReadBytesTotal: Counter<(typeof TCP_LABELS)[number]>;
   readonly tcpWriteBytesTotal: Counter<(typeof TCP_LABELS)[number]>;
+  readonly eventLoopDelay: EventLoopDelayHistogram;
 
   constructor() {
     const registers = [this.registry];
@@ -35,5 +37,6 @@ export class ProxyRegistry {
     this.tcpOpenConnections = new Gauge({ name: METRIC.tcpOpenConnections, help: 'TCP connections open now', labelNames: TCP_LABELS, registers });
     this.tcpReadBytesTotal = new Counter({ name: METRIC.tcpReadBytesTotal, help: 'Bytes read from peers', labelNames: TCP_LABELS, registers });
     this.tcpWriteBytesTotal = new Counter({ name: METRIC.tcpWriteBytesTotal, help: 'Bytes written to peers', labelNames: TCP_LABELS, registers });
+    this.eventLoopDelay = new EventLoopDelayHistogram(this.registry);
   }
 }
