@@ -8,9 +8,13 @@ import type { Clock } from './clock';
 /** idle: unused for idleMs; removed: delete(); cleared: clear(), e.g. at shutdown. */
 export type EvictReason = 'idle' | 'removed' | 'cleared';
 
-export interface IdleCacheOptions<K, V> {
+/** How long an unused entry is kept, and the clock that says how long it has been. */
+export interface IdlePolicy {
   idleMs: number;
   clock: Clock;
+}
+
+export interface IdleCacheOptions<K, V> extends IdlePolicy {
   /** Called once for every entry that leaves the cache, however it leaves. Must not throw. */
   onEvict?(value: V, key: K, reason: EvictReason): void;
   /** An entry still in use (a gauge with connections open, say) is kept, and counts as used at each sweep. */

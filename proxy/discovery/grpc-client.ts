@@ -8,10 +8,11 @@ import { formatHostPort, HostPort } from '../../common/address';
 import { Clock, systemClock } from '../../common/clock';
 import { DestinationClient, DestinationProfile, GetDestination, Update, updateKind } from '../../common/destination-api';
 import type { Logger } from '../../common/log';
+import { EndpointCensus } from './endpoint-census';
 import { DiscoveryMetrics, StreamCensus } from './grpc-metrics';
 import { Backoff, RetryingStream } from './retrying-stream';
 import { Subscription } from './subscription';
-import type { Discovery, Service } from './types';
+import type { Discovery, EndpointRemoved, Service } from './types';
 
 export interface GrpcDiscoveryOptions {
   addr: HostPort;
@@ -41,6 +42,7 @@ export class GrpcDiscovery implements Discovery {
   private readonly followed = new Map<string, Followed>();
   private readonly clock: Clock;
   private readonly metrics: DiscoveryMetrics;
+  private readonly endpoints = new EndpointCensus();
   private sweepTimer: NodeJS.Timeout;
   private warnedFull = false;
 
@@ -72,6 +74,10 @@ export class GrpcDiscovery implements Discovery {
     return subscription?.state === 'waiting' ? subscription.firstAnswer : undefined;
   }
 
+  onEndpointRemoved(listener: EndpointRemoved): void {
+    this.endpoints.onRemoved(listener);
+  }
+
   close(): void {
     this.clock.clearTimeout(this.sweepTimer);
     for (const authority of [...this.followed.keys()]) this.unfollow(authority);
@@ -98,7 +104,7 @@ export class GrpcDiscovery implements Discovery {
       onReconnect: () => this.metrics.reconnects.inc(),
       onRefused: (details: string) => {
         this.options.log.warn({ authority, error: details }, 'the destination service refused this authority; answering it as unknown');
-        subscription.refuse();
+        this.changeEndpoints(subscription, () => subscription.refuse());
       },
     };
     const endpoints = new RetryingStream<Update>({
@@ -106,7 +112,7 @@ export class GrpcDiscovery implements Discovery {
       open: () => this.client.Get(request),
       onMessage: (update, fresh) => {
         this.metrics.updates.inc({ kind: updateKind(update) });
-        subscription.applyUpdate(update, fresh);
+        this.changeEndpoints(subscription, () => subscription.applyUpdate(update, fresh));
       },
     });
     const profile = new RetryingStream<DestinationProfile>({
@@ -128,6 +134,16 @@ export class GrpcDiscovery implements Discovery {
     followed.endpoints.close();
     followed.profile.close();
     followed.subscription.close();
+    this.endpoints.replace(followed.subscription.service.endpoints, []);
+    this.endpoints.flush();
+  }
+
+  /** Applies a change to a subscription's endpoints and reports those that left discovery with it. */
+  private changeEndpoints(subscription: Subscription, change: () => void): void {
+    const before = subscription.service.endpoints;
+    change();
+    this.endpoints.replace(before, subscription.service.endpoints);
+    this.endpoints.flush();
   }
 
   private evictIdle(): void {

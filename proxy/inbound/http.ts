@@ -5,6 +5,7 @@
 import type * as net from 'node:net';
 import { formatHostPort, HostPort } from '../../common/address';
 import { ORIG_PROTO, TLS_TRUE } from '../../common/contract';
+import { IdleCache, IdlePolicy } from '../../common/idle-cache';
 import type { Endpoint } from '../discovery/types';
 import { normalizeAuthority } from '../discovery/types';
 import { ProxyError } from '../http/errors';
@@ -25,9 +26,10 @@ export function noAppError(): ProxyError {
 }
 
 export class InboundHttp {
-  private readonly apps = new Map<string, Endpoint>();
+  /** By original destination (any port of the pod may be one), so it forgets those unused for a while. */
+  private readonly apps: IdleCache<string, Endpoint>;
   private readonly plainTargets: TargetCache;
-  private readonly mtlsTargets = new Map<string, TargetCache>();
+  private readonly mtlsTargets: IdleCache<string, TargetCache>;
 
   constructor(
     private readonly appAddr: HostPort | undefined,
@@ -35,8 +37,12 @@ export class InboundHttp {
     private readonly registry: ProxyRegistry,
     /** What plaintext callers are labelled with: from outside the mesh, or identity disabled here. */
     plainReason: NoTlsReason,
+    private readonly idle: IdlePolicy,
   ) {
-    this.plainTargets = new TargetCache(registry, (authority, app) => inboundLabels(authority, app, noTls(plainReason)));
+    this.apps = new IdleCache(idle);
+    this.plainTargets = new TargetCache(registry, (authority, app) => inboundLabels(authority, app, noTls(plainReason)), idle);
+    // A client identity unused for the idle timeout has only idle targets left.
+    this.mtlsTargets = new IdleCache({ ...idle, onEvict: (targets) => targets.clear() });
   }
 
   /** Where this connection's traffic goes: the original destination, else the configured app address. */
@@ -70,9 +76,7 @@ export class InboundHttp {
 
   private appAt(addr: HostPort): Endpoint {
     const key = formatHostPort(addr);
-    let app = this.apps.get(key);
-    if (!app) this.apps.set(key, (app = { addr, key, labels: {} }));
-    return app;
+    return this.apps.get(key) ?? this.apps.getOrCreate(key, () => ({ addr, key, labels: {} }));
   }
 
   private targetsFor(clientId: string | undefined): TargetCache {
@@ -80,12 +84,9 @@ export class InboundHttp {
     const known = this.mtlsTargets.get(clientId);
     if (known) return known;
     const id = this.mtlsTargets.size >= MAX_CLIENT_IDS ? OVERFLOW_CLIENT_ID : clientId;
-    let targets = this.mtlsTargets.get(id);
-    if (!targets) {
+    return this.mtlsTargets.getOrCreate(id, () => {
       const tls = { tls: TLS_TRUE, client_id: id } as const;
-      targets = new TargetCache(this.registry, (authority, app) => inboundLabels(authority, app, tls));
-      this.mtlsTargets.set(id, targets);
-    }
-    return targets;
+      return new TargetCache(this.registry, (authority, app) => inboundLabels(authority, app, tls), this.idle);
+    });
   }
 }

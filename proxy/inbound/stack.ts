@@ -10,6 +10,7 @@ import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type * as tls from 'node:tls';
 import type { HostPort } from '../../common/address';
+import { systemClock } from '../../common/clock';
 import { OPAQUE_TRANSPORT_ALPN } from '../../common/contract';
 import type { Logger } from '../../common/log';
 import type { Config } from '../config';
@@ -34,8 +35,9 @@ import { InboundTls } from './tls';
 export function createInbound(config: Config, registry: ProxyRegistry, log: Logger, identity?: LocalIdentity) {
   const onUpstream = (socket: net.Socket, endpoint: string) =>
     trackConnection(registry, socket, { direction: 'inbound', peer: 'dst', target_addr: endpoint, ...noTls(NO_TLS_REASON.loopback) });
-  const upstreams = new Upstreams({ connectTimeoutMs: config.inboundConnectTimeoutMs, onConnection: onUpstream });
-  const http = new InboundHttp(config.inboundAppAddr, upstreams, registry, identity ? NO_TLS_REASON.fromRemote : NO_TLS_REASON.disabled);
+  const idle = { idleMs: config.idleCacheTimeoutMs, clock: systemClock };
+  const upstreams = new Upstreams({ connectTimeoutMs: config.inboundConnectTimeoutMs, onConnection: onUpstream }, idle);
+  const http = new InboundHttp(config.inboundAppAddr, upstreams, registry, identity ? NO_TLS_REASON.fromRemote : NO_TLS_REASON.disabled, idle);
 
   async function forward(socket: Duplex, app: Endpoint | undefined): Promise<void> {
     if (!app) return void socket.destroy();

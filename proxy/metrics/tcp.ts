@@ -2,11 +2,13 @@
 // the socket then), never per chunk.
 import type { Socket } from 'node:net';
 import type { ProxyRegistry } from './registry';
+import type { TcpLabels } from './tcp-series';
 
-export type TcpLabels = Record<string, string>;
+export type { TcpLabels } from './tcp-series';
 
 /** `failure` names why a connection is being refused (e.g. a failed TLS handshake): it closes as a failure. */
 export function trackConnection(registry: ProxyRegistry, socket: Socket, labels: TcpLabels, failure?: string): void {
+  const series = registry.tcpSeries.opened(labels);
   registry.tcpOpenTotal.inc(labels);
   registry.tcpOpenConnections.inc(labels);
   let error: string | undefined = failure;
@@ -17,6 +19,8 @@ export function trackConnection(registry: ProxyRegistry, socket: Socket, labels:
     registry.tcpOpenConnections.dec(labels);
     registry.tcpReadBytesTotal.inc(labels, socket.bytesRead);
     registry.tcpWriteBytesTotal.inc(labels, socket.bytesWritten);
-    registry.tcpCloseTotal.inc(error ? { ...labels, classification: 'failure', error } : { ...labels, classification: 'success' });
+    const closeLabels = error ? { ...labels, classification: 'failure', error } : { ...labels, classification: 'success' };
+    registry.tcpCloseTotal.inc(closeLabels);
+    registry.tcpSeries.closed(series, closeLabels);
   });
 }
