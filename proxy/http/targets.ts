@@ -31,7 +31,8 @@ export class TargetCache {
   get(authority: string, endpoint: Endpoint | undefined): Target {
     let byEndpoint = this.byAuthority.get(authority);
     if (!byEndpoint) {
-      if (this.byAuthority.size >= MAX_AUTHORITIES) return this.get(OVERFLOW_AUTHORITY, endpoint);
+      // Past the bound, new authorities share the overflow entry, which is made even when that goes one over it.
+      if (this.byAuthority.size >= MAX_AUTHORITIES) authority = OVERFLOW_AUTHORITY;
       byEndpoint = this.byAuthority.getOrCreate(authority, () => new IdleCache({ ...this.idle, onEvict: (target) => this.forget(target) }));
     }
     const key = endpoint?.key ?? '';

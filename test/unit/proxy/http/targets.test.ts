@@ -1,6 +1,6 @@
 import t from 'tap';
 import { METRIC } from '../../../../common/contract';
-import { TargetCache } from '../../../../proxy/http/targets';
+import { MAX_AUTHORITIES, TargetCache } from '../../../../proxy/http/targets';
 import type { Target } from '../../../../proxy/http/sink';
 import { outboundLabels } from '../../../../proxy/metrics/labels';
 import { ProxyRegistry } from '../../../../proxy/metrics/registry';
@@ -60,4 +60,18 @@ t.test('a target in use stays while its idle neighbour goes', async (t) => {
     targets.get('web.test:80', at(1)).metrics.request();
   }
   t.equal(await series(METRIC.requestTotal), 1, 'only the used one is left');
+});
+
+t.test(`past ${MAX_AUTHORITIES} authorities, new ones share one overflow target per endpoint`, async (t) => {
+  const { clock, targets, series } = setup();
+  for (let i = 0; i < MAX_AUTHORITIES; i++) targets.get(`a${i}.test:80`, at(1)).metrics.request();
+  const overflow = targets.get('one-more.test:80', at(1));
+  t.equal(overflow.authority, '_overflow');
+  t.equal(targets.get('and-another.test:80', at(1)), overflow);
+  t.equal(targets.get('a0.test:80', at(1)).authority, 'a0.test:80', 'known authorities keep their own');
+  overflow.metrics.request();
+  t.equal(await series(METRIC.requestTotal), MAX_AUTHORITIES + 1);
+  clock.advance(IDLE_MS * 2);
+  t.equal(await series(METRIC.requestTotal), 0, 'all forgotten once idle');
+  t.equal(targets.get('fresh.test:80', at(1)).authority, 'fresh.test:80', 'and then new authorities get their own again');
 });
