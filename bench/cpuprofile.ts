@@ -55,3 +55,12 @@ export function topSelfTime(file: string, count: number, lastUs: number): SelfTi
     .slice(0, count)
     .map(([location, us]) => ({ location, selfMs: us / 1000, share: totalUs > 0 ? us / totalUs : 0 }));
 }
+
+/** The top self-time functions as a markdown table. */
+export function selfTimeTable(top: SelfTime[]): string {
+  return [
+    '| # | function (file:line) | self ms | share |',
+    '| --- | --- | --- | --- |',
+    ...top.map((t, i) => `| ${i + 1} | \`${t.location.replace(/\|/g, '\\|')}\` | ${t.selfMs.toFixed(0)} | ${(t.share * 100).toFixed(1)}% |`),
+  ].join('\n');
+}

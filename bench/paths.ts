@@ -1,14 +1,14 @@
-// The five ways a request can reach a backend in this bench, opened one at a time so that only the path being
-// measured runs next to the backend on the server core.
-import { startHaproxy } from './peers/haproxy';
+// The ways a request can reach a backend in this bench. Every path of a scenario is open at once (idle proxies
+// cost the server core nothing) and load runs through one at a time.
+import { startHaproxy, startHaproxyTwoHops } from './peers/haproxy';
 import { nginxUnsupported, startNginx } from './peers/nginx';
 import { Pinned, stopProcess } from './processes';
 import type { ForwardedProtocol } from './protocols';
-import { startWeftOneHop, startWeftTwoHops, weftTwoHopsUnsupported } from './weft';
+import { ChainOptions, startWeftOneHop, startWeftTwoHops, weftTwoHopsUnsupported } from './weft';
 
-export const PATH_NAMES = ['direct', 'weft 1 hop', 'weft 2 hops', 'haproxy', 'nginx'] as const;
+export const PATH_NAMES = ['direct', 'weft 1 hop', 'weft 2 hops', 'weft 2 hops mTLS', 'haproxy', 'haproxy 2 hops', 'nginx'] as const;
 export type PathName = (typeof PATH_NAMES)[number];
-export const WEFT_PATHS: readonly PathName[] = ['weft 1 hop', 'weft 2 hops'];
+export const WEFT_PATHS: readonly PathName[] = ['weft 1 hop', 'weft 2 hops', 'weft 2 hops mTLS'];
 
 export interface OpenPath {
   name: PathName;
@@ -22,23 +22,31 @@ export interface OpenPath {
 /** Why `name` cannot carry `protocol` on this machine, or undefined when it can. */
 export function pathUnsupported(name: PathName, protocol: ForwardedProtocol): string | undefined {
   if (name === 'nginx') return nginxUnsupported(protocol);
-  if (name === 'weft 2 hops') return weftTwoHopsUnsupported(protocol);
+  if (name === 'weft 2 hops' || name === 'weft 2 hops mTLS') return weftTwoHopsUnsupported(protocol);
+  if (name === 'haproxy 2 hops' && protocol === 'tcp') return 'no two-hop opaque path through weft to compare it with';
   return undefined;
 }
 
-export async function openPath(name: PathName, protocol: ForwardedProtocol, backendPort: number, dir: string): Promise<OpenPath> {
+/** `weft` options apply to weft's paths (e.g. a CPU profile of each proxy). */
+export async function openPath(name: PathName, protocol: ForwardedProtocol, backendPort: number, dir: string, weft: ChainOptions = {}): Promise<OpenPath> {
   switch (name) {
     case 'direct':
       return { name, port: backendPort, proxies: [], close: async () => undefined };
     case 'haproxy':
+    case 'haproxy 2 hops': {
+      const peer = await (name === 'haproxy' ? startHaproxy : startHaproxyTwoHops)(dir, protocol, backendPort);
+      return { name, port: peer.port, proxies: peer.processes, close: async () => void (await Promise.all(peer.processes.map((p) => stopProcess(p)))) };
+    }
     case 'nginx': {
-      const peer = await (name === 'haproxy' ? startHaproxy : startNginx)(dir, protocol, backendPort);
+      const peer = await startNginx(dir, protocol, backendPort);
       return { name, port: peer.port, proxies: [peer.process], close: () => stopProcess(peer.process) };
     }
     case 'weft 1 hop':
-    case 'weft 2 hops': {
-      const weft = await (name === 'weft 1 hop' ? startWeftOneHop : startWeftTwoHops)(dir, protocol, backendPort);
-      return { name, port: weft.port, proxies: weft.proxies.map((p) => p.process), close: () => weft.stop() };
+    case 'weft 2 hops':
+    case 'weft 2 hops mTLS': {
+      const chain =
+        name === 'weft 1 hop' ? await startWeftOneHop(dir, protocol, backendPort, weft) : await startWeftTwoHops(dir, protocol, backendPort, name === 'weft 2 hops mTLS', weft);
+      return { name, port: chain.port, proxies: chain.proxies.map((p) => p.process), close: () => chain.stop() };
     }
   }
 }

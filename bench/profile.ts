@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startBackend } from './backends/start';
-import { topSelfTime, SelfTime } from './cpuprofile';
+import { selfTimeTable, topSelfTime, SelfTime } from './cpuprofile';
 import { runWrk } from './load/wrk';
 import { stopProcess } from './processes';
 import { BENCH_AUTHORITY, startWeftOneHop } from './weft';
@@ -25,7 +25,7 @@ export async function profileWeftSaturation(seconds: number): Promise<ProfileRep
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-bench-profile-'));
   const backend = await startBackend('hello-http1');
   try {
-    const weft = await startWeftOneHop(dir, 'http1', backend.port, [`--cpu-prof`, `--cpu-prof-dir=${dir}`]);
+    const weft = await startWeftOneHop(dir, 'http1', backend.port, { cpuProfile: { dir, name: 'saturation' } });
     let requestsPerSecond: number;
     let loadStarted = 0;
     try {
@@ -34,7 +34,7 @@ export async function profileWeftSaturation(seconds: number): Promise<ProfileRep
       requestsPerSecond = (await runWrk(weft.port, BENCH_AUTHORITY, CONNECTIONS, seconds)).requestsPerSecond;
     } finally {
       // The profile is written when the proxy exits on its own after SIGTERM, so give it time to.
-      await Promise.all(weft.proxies.map((p) => stopProcess(p.process, 15_000)));
+      await weft.stop();
     }
     const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error(`weft-proxy wrote no .cpuprofile into ${dir}: did it exit on SIGTERM?`);
@@ -44,4 +44,23 @@ export async function profileWeftSaturation(seconds: number): Promise<ProfileRep
   } finally {
     await stopProcess(backend.process);
   }
+}
+
+/**
+ * BENCH_CPU_PROF: one section per profile its proxies wrote (bench/selection.ts), with the top self-time
+ * functions over the proxy's whole life (start-up is a fraction of a second of it).
+ */
+export function summarizeProfiles(dir: string): { title: string; markdown: string }[] {
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort() : [];
+  return files.map((file) => {
+    const top = topSelfTime(path.join(dir, file), TOP, Number.POSITIVE_INFINITY);
+    return {
+      title: `CPU profile ${file}`,
+      markdown: [
+        `\`${path.join(dir, file)}\` (open it in Chrome DevTools); shares of busy (non-idle) time.`,
+        '',
+        selfTimeTable(top),
+      ].join('\n'),
+    };
+  });
 }

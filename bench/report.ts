@@ -1,6 +1,7 @@
 // Turns one run into bench/results/latest.md (tables with ratios, targets met or missed) and latest.json.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { selfTimeTable } from './cpuprofile';
 import { PathName } from './paths';
 import type { Row, Table } from './scenarios/types';
 import type { ProfileReport } from './profile';
@@ -19,9 +20,11 @@ export interface BenchRun {
   sections: { title: string; markdown: string }[];
   /** Taken only when weft missed a target. */
   profile?: ProfileReport;
+  /** For a partial run (bench/selection.ts): what was selected. */
+  selection?: string[];
 }
 
-const RATIO_REFERENCES: readonly PathName[] = ['direct', 'haproxy', 'nginx'];
+const RATIO_REFERENCES: readonly PathName[] = ['direct', 'haproxy', 'haproxy 2 hops', 'nginx'];
 
 function format(value: number | undefined, digits: number): string {
   return value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits);
@@ -52,7 +55,7 @@ function renderTable(table: Table): string {
 }
 
 function renderTargets(targets: TargetResult[]): string {
-  const lines = ['## Targets (weft, one hop)', '', '| target | value | result | note |', '| --- | --- | --- | --- |'];
+  const lines = ['## Targets', '', '| target | value | result | note |', '| --- | --- | --- | --- |'];
   for (const t of targets) {
     const result = t.met === undefined ? 'not measured' : t.met ? '**met**' : '**missed**';
     lines.push(`| ${t.target} | ${t.value === undefined ? '—' : `${t.value.toFixed(2)} ${t.unit}`} | ${result} | ${t.note ?? ''} |`);
@@ -66,9 +69,7 @@ function renderProfile(p: ProfileReport): string {
     '',
     `weft, one hop, under \`node --cpu-prof\` while wrk saturated it with HTTP/1.1 for ${p.seconds} s after a warm-up (${p.requestsPerSecond.toFixed(0)} req/s while profiled). Top self-time functions over that window, shares of busy (non-idle) time; profile: \`${p.file}\`.`,
     '',
-    '| # | function (file:line) | self ms | share |',
-    '| --- | --- | --- | --- |',
-    ...p.top.map((t, i) => `| ${i + 1} | \`${t.location.replace(/\|/g, '\\|')}\` | ${t.selfMs.toFixed(0)} | ${(t.share * 100).toFixed(1)}% |`),
+    selfTimeTable(p.top),
   ].join('\n');
 }
 
@@ -80,6 +81,7 @@ export function renderMarkdown(run: BenchRun): string {
     '',
     `Run ${run.startedAt}, ${run.durationS.toFixed(0)} s, by \`npm run bench\`. The machine is shared and noisy: read the ratios, not the absolute numbers.`,
     '',
+    ...(run.selection ? [`A partial run: ${run.selection.join('; ')}.`, ''] : []),
     ...run.notes.map((n) => `- ${n}`),
     '',
     renderTargets(run.targets),
@@ -97,10 +99,11 @@ export function renderMarkdown(run: BenchRun): string {
   ].join('\n');
 }
 
-export function writeResults(dir: string, run: BenchRun): { markdown: string; json: string } {
+/** `name`.md and `name`.json in `dir`: latest for a full run, quick for a partial one. */
+export function writeResults(dir: string, name: string, run: BenchRun): { markdown: string; json: string } {
   fs.mkdirSync(dir, { recursive: true });
-  const markdown = path.join(dir, 'latest.md');
-  const json = path.join(dir, 'latest.json');
+  const markdown = path.join(dir, `${name}.md`);
+  const json = path.join(dir, `${name}.json`);
   fs.writeFileSync(markdown, renderMarkdown(run));
   fs.writeFileSync(json, `${JSON.stringify(run, null, 2)}\n`);
   return { markdown, json };

@@ -1,12 +1,13 @@
 // Runs one scenario through every path: start its backend, open every path at once (idle proxies cost the
 // server core nothing), let them settle, then take each step round-robin over the paths, `rounds` times, and
 // keep the median of each value. A path that fails to open or to measure leaves its reason in the tables and
-// the run goes on.
+// the run goes on. The selection (bench/selection.ts) may narrow the paths and steps and the rounds.
 import { startBackend } from './backends/start';
 import { OpenPath, openPath, PATH_NAMES, PathName, pathUnsupported } from './paths';
 import { processTree } from './proc-stats';
-import { stopProcess } from './processes';
+import { deathNote, stopProcess } from './processes';
 import type { MeasureContext, Scenario, Table, Values } from './scenarios/types';
+import type { Selection } from './selection';
 
 /** Fresh processes finish start-up work (lazy initialisation, first GC) before idle memory is read. */
 const SETTLE_MS = 1000;
@@ -37,16 +38,22 @@ function aggregate(samples: Values[]): Values {
   return result;
 }
 
-async function openAll(scenario: Scenario, backendPort: number, dir: string, notes: Map<PathName, string>, log: Log): Promise<OpenPath[]> {
+async function openAll(scenario: Scenario, backendPort: number, dir: string, notes: Map<PathName, string>, log: Log, selection: Selection): Promise<OpenPath[]> {
   const open: OpenPath[] = [];
   for (const name of PATH_NAMES) {
+    if (!selection.path(name)) {
+      notes.set(name, 'not selected');
+      continue;
+    }
     const unsupported = pathUnsupported(name, scenario.protocol);
     if (unsupported) {
       notes.set(name, unsupported);
       continue;
     }
+    const profileDir = selection.cpuProfileDir;
+    const weft = profileDir ? { cpuProfile: { dir: profileDir, name: `${scenario.id}-${name.replace(/\W+/g, '-')}` } } : {};
     try {
-      open.push(await openPath(name, scenario.protocol, backendPort, dir));
+      open.push(await openPath(name, scenario.protocol, backendPort, dir, weft));
     } catch (err) {
       notes.set(name, errorText(err));
       log(`${scenario.name} / ${name}: could not start: ${errorText(err)}`);
@@ -55,7 +62,7 @@ async function openAll(scenario: Scenario, backendPort: number, dir: string, not
   return open;
 }
 
-export async function runScenario(scenario: Scenario, dir: string, log: Log): Promise<Table[]> {
+export async function runScenario(scenario: Scenario, dir: string, log: Log, selection: Selection): Promise<Table[]> {
   const notes = new Map<PathName, string>(); // why a path is missing from every table
   // Keyed by `${tableId}\n${path}`: what each measurement gave, and what went wrong in it.
   const samples = new Map<string, Values[]>();
@@ -63,12 +70,13 @@ export async function runScenario(scenario: Scenario, dir: string, log: Log): Pr
   const backend = await startBackend(scenario.backend);
   let open: OpenPath[] = [];
   try {
-    open = await openAll(scenario, backend.port, dir, notes, log);
+    open = await openAll(scenario, backend.port, dir, notes, log, selection);
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const backendPids = processTree(backend.process.pid);
-    for (const step of scenario.steps) {
+    const rounds = selection.rounds ?? scenario.rounds;
+    for (const step of scenario.steps.filter((s) => selection.step(s.tableId))) {
       const paths = open.filter((p) => !step.proxiesOnly || p.proxies.length > 0);
-      for (let round = 0; round < (step.once ? 1 : scenario.rounds); round++) {
+      for (let round = 0; round < (step.once ? 1 : rounds); round++) {
         for (const path of paths) {
           const noteKey = `${step.tableId}\n${path.name}`;
           const ctx: MeasureContext = { path, backendPids, dir, note: (text) => void (stepNotes.has(noteKey) || stepNotes.set(noteKey, text)) };
@@ -79,6 +87,9 @@ export async function runScenario(scenario: Scenario, dir: string, log: Log): Pr
             stepNotes.set(noteKey, errorText(err));
             log(`${scenario.name} / ${path.name} / ${step.tableId}: ${errorText(err)}`);
           }
+          // A proxy that exited under load explains every failure after it: say so first.
+          const died = path.proxies.map((p) => [p.name, deathNote(p)()] as const).find(([, death]) => death !== undefined);
+          if (died) stepNotes.set(noteKey, `${died[0]} exited: ${died[1]}`);
         }
       }
       log(`${scenario.name}: ${step.tableId} done`);
@@ -87,7 +98,7 @@ export async function runScenario(scenario: Scenario, dir: string, log: Log): Pr
     await Promise.all(open.map((p) => p.close()));
     await stopProcess(backend.process);
   }
-  const tables: Table[] = scenario.tables.map((spec) => ({
+  const tables: Table[] = scenario.tables.filter((spec) => selection.step(spec.id)).map((spec) => ({
     ...spec,
     rows: PATH_NAMES.map((name) => {
       const measured = samples.get(`${spec.id}\n${name}`);

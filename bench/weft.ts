@@ -1,10 +1,12 @@
 // Starts weft-proxy from dist/ (never tsx: the bench measures the built code) on the server core, configured
-// only through its environment, with routes in a local endpoints file. Identity is disabled: the bench has no
-// control plane, so proxy-to-proxy traffic is plaintext h2.
+// only through its environment, with routes in a local endpoints file. Identity is disabled unless a path asks
+// for mTLS: then an identity service in the orchestrator (bench/identity.ts) certifies both proxies, and the hop
+// between them is mTLS h2, as between meshed pods.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ENV } from '../common/contract';
 import { nodeArgsFor } from '../common/entrypoint';
+import { startBenchIdentity } from './identity';
 import { LOOPBACK, freePort, waitForHttp200 } from './net';
 import { Pinned, SERVER_CORE, deathNote, spawnPinned, stopProcess } from './processes';
 import type { ForwardedProtocol } from './protocols';
@@ -29,11 +31,24 @@ interface Route {
   port: number;
   /** The endpoint is another weft proxy's inbound: HTTP travels to it over h2. */
   peerProxy: boolean;
-  /** The peer's identity: originate mTLS to it (bench/mtls.ts). */
+  /** The peer's identity: originate mTLS to it. */
   identity?: string;
 }
 
 let proxyCount = 0;
+
+/** Which proxy of a path: the only one, or the client (outbound) and server (inbound) side of two hops. */
+export type ProxyRole = 'proxy' | 'client' | 'server';
+
+export interface ChainOptions {
+  /** Each proxy runs under `node --cpu-prof` and writes `<dir>/<name>-<role>.cpuprofile` when it exits. */
+  cpuProfile?: { dir: string; name: string };
+}
+
+function nodeFlags(options: ChainOptions, role: ProxyRole): string[] {
+  const profile = options.cpuProfile;
+  return profile ? ['--cpu-prof', `--cpu-prof-dir=${profile.dir}`, `--cpu-prof-name=${profile.name}-${role}.cpuprofile`] : [];
+}
 
 export async function startWeftProxy(
   dir: string,
@@ -77,21 +92,27 @@ export async function startWeftProxy(
   return { outboundPort, inboundPort, process: p };
 }
 
-function chain(port: number, proxies: WeftProxy[]): WeftChain {
-  return { port, proxies, stop: async () => void (await Promise.all(proxies.map((x) => stopProcess(x.process)))) };
+function chain(port: number, proxies: WeftProxy[], options: ChainOptions, after: () => Promise<void> = async () => undefined): WeftChain {
+  // A proxy writes its CPU profile on its way out after SIGTERM: give it time to.
+  const graceMs = options.cpuProfile ? 15_000 : 2_000;
+  return {
+    port,
+    proxies,
+    stop: async () => {
+      await Promise.all(proxies.map((x) => stopProcess(x.process, graceMs)));
+      await after();
+    },
+  };
 }
 
-/**
- * client → weft outbound → backend (HTTP), or client → weft inbound → backend (opaque TCP).
- * `nodeFlags` go to node before the proxy's entry point (e.g. --cpu-prof).
- */
-export async function startWeftOneHop(dir: string, protocol: ForwardedProtocol, backendPort: number, nodeFlags: string[] = []): Promise<WeftChain> {
+/** client → weft outbound → backend (HTTP), or client → weft inbound → backend (opaque TCP). */
+export async function startWeftOneHop(dir: string, protocol: ForwardedProtocol, backendPort: number, options: ChainOptions = {}): Promise<WeftChain> {
   if (protocol === 'tcp') {
-    const proxy = await startWeftProxy(dir, backendPort, undefined, true, nodeFlags);
-    return chain(proxy.inboundPort, [proxy]);
+    const proxy = await startWeftProxy(dir, backendPort, undefined, true, nodeFlags(options, 'proxy'));
+    return chain(proxy.inboundPort, [proxy], options);
   }
-  const proxy = await startWeftProxy(dir, backendPort, { port: backendPort, peerProxy: false }, false, nodeFlags);
-  return chain(proxy.outboundPort, [proxy]);
+  const proxy = await startWeftProxy(dir, backendPort, { port: backendPort, peerProxy: false }, false, nodeFlags(options, 'proxy'));
+  return chain(proxy.outboundPort, [proxy], options);
 }
 
 /** Why weft cannot carry `protocol` over two hops here, or undefined when it can. */
@@ -101,16 +122,25 @@ export function weftTwoHopsUnsupported(protocol: ForwardedProtocol): string | un
     : undefined;
 }
 
-/** client → weft A outbound → (h2) → weft B inbound → backend. */
-export async function startWeftTwoHops(dir: string, protocol: ForwardedProtocol, backendPort: number): Promise<WeftChain> {
+/**
+ * client → weft A outbound → (h2) → weft B inbound → backend. With `mtls`, the proxies hold certificates from a
+ * bench identity service and the h2 hop between them is mTLS (the mesh's default); else it is plaintext h2.
+ */
+export async function startWeftTwoHops(dir: string, protocol: ForwardedProtocol, backendPort: number, mtls: boolean, options: ChainOptions = {}): Promise<WeftChain> {
   const unsupported = weftTwoHopsUnsupported(protocol);
   if (unsupported) throw new Error(unsupported);
-  const server = await startWeftProxy(dir, backendPort, undefined, false);
+  const identity = mtls ? await startBenchIdentity(dir) : undefined;
+  const started: WeftProxy[] = [];
   try {
-    const client = await startWeftProxy(dir, backendPort, { port: server.inboundPort, peerProxy: true }, false);
-    return chain(client.outboundPort, [client, server]);
+    const server = await startWeftProxy(dir, backendPort, undefined, false, nodeFlags(options, 'server'), identity?.proxyEnv('server'));
+    started.push(server);
+    const route: Route = { port: server.inboundPort, peerProxy: true, identity: identity?.nameOf('server') };
+    const client = await startWeftProxy(dir, backendPort, route, false, nodeFlags(options, 'client'), identity?.proxyEnv('client'));
+    started.push(client);
+    return chain(client.outboundPort, [client, server], options, async () => identity?.close());
   } catch (err) {
-    await stopProcess(server.process);
+    await Promise.all(started.map((p) => stopProcess(p.process)));
+    await identity?.close();
     throw err;
   }
 }

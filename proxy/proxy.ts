@@ -38,7 +38,7 @@ export class Proxy {
   ) {}
 
   static async start(config: Config, log: Logger, onShutdownRequest: () => void): Promise<Proxy> {
-    const registry = new ProxyRegistry();
+    const registry = new ProxyRegistry({ idleMs: config.idleCacheTimeoutMs, clock: systemClock });
     // Without identity disabled on purpose, the proxy has its own certificate and mTLS to every meshed peer.
     // Modules are loaded only for the features configured: gRPC and X.509 code costs memory on every pod.
     const identity = config.identity.disabled

@@ -1,13 +1,25 @@
 // HAProxy as a comparison peer: one thread, keep-alive and connection reuse towards the backend, no logging.
+// Two hops are two HAProxy processes with h2 between them (`server … proto h2` on the first one's backend,
+// `bind … proto h2` on the second one's frontend), the reference for two meshed proxies; plaintext h2, since
+// HAProxy between pods would carry no identity anyway.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LOOPBACK, freePort, waitForPort } from '../net';
-import { Pinned, SERVER_CORE, deathNote, spawnPinned } from '../processes';
+import { Pinned, SERVER_CORE, deathNote, spawnPinned, stopProcess } from '../processes';
 import type { ForwardedProtocol } from '../protocols';
 
-export function haproxyConfig(protocol: ForwardedProtocol, listenPort: number, backendPort: number): string {
-  const h2 = protocol === 'h2' ? ' proto h2' : '';
+interface Hop {
+  listenPort: number;
+  /** The frontend speaks h2 (prior knowledge) to its clients. */
+  bindH2: boolean;
+  serverPort: number;
+  /** The backend connection is h2 (prior knowledge). */
+  serverH2: boolean;
+}
+
+export function haproxyConfig(protocol: ForwardedProtocol, hop: Hop): string {
   const http = protocol !== 'tcp';
+  const h2 = (on: boolean) => (on && http ? ' proto h2' : '');
   return [
     'global',
     '  nbthread 1',
@@ -19,19 +31,38 @@ export function haproxyConfig(protocol: ForwardedProtocol, listenPort: number, b
     '  timeout server 60s',
     ...(http ? ['  option http-keep-alive', '  http-reuse always'] : []),
     'frontend bench',
-    `  bind ${LOOPBACK}:${listenPort}${h2}`,
+    `  bind ${LOOPBACK}:${hop.listenPort}${h2(hop.bindH2)}`,
     '  default_backend app',
     'backend app',
-    `  server app ${LOOPBACK}:${backendPort}${h2}`,
+    `  server app ${LOOPBACK}:${hop.serverPort}${h2(hop.serverH2)}`,
     '',
   ].join('\n');
 }
 
-export async function startHaproxy(dir: string, protocol: ForwardedProtocol, backendPort: number): Promise<{ port: number; process: Pinned }> {
+async function startHop(dir: string, name: string, protocol: ForwardedProtocol, hop: Omit<Hop, 'listenPort'>): Promise<{ port: number; process: Pinned }> {
   const port = await freePort();
-  const file = path.join(dir, `haproxy-${protocol}.cfg`);
-  fs.writeFileSync(file, haproxyConfig(protocol, port, backendPort));
-  const p = spawnPinned('haproxy', SERVER_CORE, 'haproxy', ['-f', file, '-db']);
-  await waitForPort('haproxy', port, deathNote(p));
+  const file = path.join(dir, `${name}-${protocol}.cfg`);
+  fs.writeFileSync(file, haproxyConfig(protocol, { ...hop, listenPort: port }));
+  const p = spawnPinned(name, SERVER_CORE, 'haproxy', ['-f', file, '-db']);
+  await waitForPort(name, port, deathNote(p));
   return { port, process: p };
+}
+
+export async function startHaproxy(dir: string, protocol: ForwardedProtocol, backendPort: number): Promise<{ port: number; processes: Pinned[] }> {
+  const h2 = protocol === 'h2';
+  const hop = await startHop(dir, 'haproxy', protocol, { bindH2: h2, serverPort: backendPort, serverH2: h2 });
+  return { port: hop.port, processes: [hop.process] };
+}
+
+/** client → HAProxy A → (h2) → HAProxy B → backend. */
+export async function startHaproxyTwoHops(dir: string, protocol: ForwardedProtocol, backendPort: number): Promise<{ port: number; processes: Pinned[] }> {
+  const h2 = protocol === 'h2';
+  const second = await startHop(dir, 'haproxy-b', protocol, { bindH2: true, serverPort: backendPort, serverH2: h2 });
+  try {
+    const first = await startHop(dir, 'haproxy-a', protocol, { bindH2: h2, serverPort: second.port, serverH2: true });
+    return { port: first.port, processes: [first.process, second.process] };
+  } catch (err) {
+    await stopProcess(second.process);
+    throw err;
+  }
 }

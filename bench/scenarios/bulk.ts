@@ -20,6 +20,7 @@ async function transfer(ctx: MeasureContext): Promise<Values> {
 }
 
 export const bulkScenario: Scenario = {
+  id: 'bulk',
   name: 'Bulk transfer',
   protocol: 'http1',
   backend: 'bulk-sender',

@@ -19,6 +19,7 @@ async function saturate(ctx: MeasureContext) {
 }
 
 export const grpcScenario: Scenario = {
+  id: 'grpc',
   name: 'h2 / gRPC unary',
   protocol: 'h2',
   backend: 'hello-h2',

@@ -1,7 +1,7 @@
 // HTTP/1.1 small requests (the Node hello world backend): memory idle and at 4k req/s, latency at 1k req/s,
 // and throughput at saturation.
 import { runWrk } from '../load/wrk';
-import { rssBytes } from '../proc-stats';
+import { processTree, rssBytes, UsageSampler } from '../proc-stats';
 import { BENCH_AUTHORITY } from '../weft';
 import { deriveAddedLatency, LATENCY_COLUMNS, latencyValues, SATURATION_COLUMNS, saturationValues } from './columns';
 import { constantRate, MEASURE_S, POOL_CONNECTIONS, RATE_METHOD, ROUNDS, TOOL_WARMUP_S } from './fixed-rate';
@@ -12,6 +12,11 @@ const LATENCY_RATE = 1000;
 const MEMORY_RATE = 4000;
 const SATURATION_CONNECTIONS = 32;
 
+/** Each proxy of the path on its own (a two-hop path has two): targets hold per proxy. */
+function eachProxy(ctx: MeasureContext): number[][] {
+  return ctx.path.proxies.map((p) => processTree(p.pid));
+}
+
 async function saturate(ctx: MeasureContext) {
   await runWrk(ctx.path.port, BENCH_AUTHORITY, SATURATION_CONNECTIONS, TOOL_WARMUP_S);
   const [result, usage] = await withUsage(ctx, () => runWrk(ctx.path.port, BENCH_AUTHORITY, SATURATION_CONNECTIONS, MEASURE_S));
@@ -19,19 +24,27 @@ async function saturate(ctx: MeasureContext) {
 }
 
 export const http1Scenario: Scenario = {
+  id: 'http1',
   name: 'HTTP/1.1 small requests',
   protocol: 'http1',
   backend: 'hello-http1',
   rounds: ROUNDS,
   steps: [
-    { tableId: 'memory', once: true, proxiesOnly: true, run: async (ctx) => ({ idleRssMB: rssBytes(proxyPids(ctx)) / MB }) },
+    {
+      tableId: 'memory',
+      once: true,
+      proxiesOnly: true,
+      run: async (ctx) => ({ idleRssMB: rssBytes(proxyPids(ctx)) / MB, idleRssMaxMB: Math.max(...eachProxy(ctx).map(rssBytes)) / MB }),
+    },
     {
       tableId: 'memory',
       proxiesOnly: true,
       run: async (ctx) => {
-        const [loaded, usage] = await withUsage(ctx, () => constantRate(ctx, 'http1', MEMORY_RATE));
+        const samplers = eachProxy(ctx).map((pids) => new UsageSampler(pids));
+        let peaks: number[] = [];
+        const [loaded, usage] = await withUsage(ctx, () => constantRate(ctx, 'http1', MEMORY_RATE)).finally(() => (peaks = samplers.map((s) => s.stop().peakRssBytes)));
         if (loaded.firstError !== undefined) ctx.note(`first failure: ${loaded.firstError}`);
-        return { loadedRssMB: usage.proxy.peakRssBytes / MB, loadedP99Ms: loaded.p99Ms, loadedFailed: loaded.failed };
+        return { loadedRssMB: usage.proxy.peakRssBytes / MB, loadedRssMaxMB: Math.max(...peaks) / MB, loadedP99Ms: loaded.p99Ms, loadedFailed: loaded.failed };
       },
     },
     {
@@ -63,10 +76,12 @@ export const http1Scenario: Scenario = {
     {
       id: 'memory',
       title: 'Proxy memory (RSS), HTTP/1.1',
-      method: `VmRSS of the proxy processes (summed for 2 hops): idle = after start-up and 1 s of rest, before any request; loaded = peak while offered ${MEMORY_RATE} req/s (${RATE_METHOD}, ${POOL_CONNECTIONS} connections)`,
+      method: `VmRSS of the proxy processes (summed for 2 hops, and the larger of the two alone): idle = after start-up and 1 s of rest, before any request; loaded = peak while offered ${MEMORY_RATE} req/s (${RATE_METHOD}, ${POOL_CONNECTIONS} connections)`,
       columns: [
         { key: 'idleRssMB', label: 'idle RSS MB', digits: 1 },
+        { key: 'idleRssMaxMB', label: 'idle RSS MB, largest proxy', digits: 1 },
         { key: 'loadedRssMB', label: `RSS MB at ${MEMORY_RATE / 1000}k req/s`, digits: 1 },
+        { key: 'loadedRssMaxMB', label: `RSS MB at ${MEMORY_RATE / 1000}k req/s, largest proxy`, digits: 1 },
         { key: 'loadedP99Ms', label: `p99 ms at ${MEMORY_RATE / 1000}k req/s`, digits: 3 },
         { key: 'loadedFailed', label: 'failed', digits: 0 },
       ],

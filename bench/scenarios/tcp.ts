@@ -42,6 +42,7 @@ const COLUMNS: Column[] = [
 const METHOD = `bench/load/tcp-echo-client (Node): ${MESSAGE_BYTES}-byte message, wait for the whole echo, send the next; ${WARMUP_MS / 1000} s warm-up then ${MEASURE_MS / 1000} s, median of ${ROUNDS} rounds; weft: inbound port with the app port marked opaque`;
 
 export const tcpScenario: Scenario = {
+  id: 'tcp',
   name: 'Opaque TCP echo',
   protocol: 'tcp',
   backend: 'tcp-echo',

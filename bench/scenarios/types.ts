@@ -56,6 +56,8 @@ export interface Step {
 }
 
 export interface Scenario {
+  /** Short name, for BENCH_SCENARIOS and profile file names. */
+  id: string;
   name: string;
   protocol: ForwardedProtocol;
   backend: BackendKind;

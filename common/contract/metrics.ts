@@ -13,6 +13,7 @@ export const METRIC = {
   identityCertRefreshTotal: 'identity_cert_refresh_total',
   retryTotal: 'retry_total',
   retryBudgetExhaustedTotal: 'retry_budget_exhausted_total',
+  eventLoopDelaySeconds: 'event_loop_delay_seconds',
 } as const;
 
 /** Inbound's own metric (beyond Linkerd2's names), by `reason` (proxy_port, not_an_inbound_port). */

@@ -5,10 +5,12 @@ import { formatHostPort } from '../../common/address';
 import { FileService, parseEndpointsFile } from '../../common/endpoints-file';
 import type { Logger } from '../../common/log';
 import { FileWatch, watchFile } from '../../common/watch-file';
-import { Discovery, Endpoint, Service } from './types';
+import { EndpointCensus } from './endpoint-census';
+import { Discovery, Endpoint, EndpointRemoved, Service } from './types';
 
 export class FileDiscovery implements Discovery {
   private readonly services = new Map<string, Service>();
+  private readonly census = new EndpointCensus();
   private readonly watch: FileWatch;
 
   /** Throws when the file cannot be read or parsed at start: there is no last good version yet. */
@@ -22,6 +24,10 @@ export class FileDiscovery implements Discovery {
 
   resolve(authority: string): Service | undefined {
     return this.services.get(authority);
+  }
+
+  onEndpointRemoved(listener: EndpointRemoved): void {
+    this.census.onRemoved(listener);
   }
 
   close(): void {
@@ -49,6 +55,7 @@ export class FileDiscovery implements Discovery {
       const endpoints = entry.endpoints.map(toEndpoint);
       const policy = { retry: entry.retry, timeoutMs: entry.timeoutMs };
       const existing = this.services.get(entry.authority);
+      this.census.replace(existing?.endpoints ?? [], endpoints);
       if (existing) {
         existing.endpoints = endpoints;
         existing.policy = policy;
@@ -58,9 +65,11 @@ export class FileDiscovery implements Discovery {
     }
     for (const [authority, service] of this.services) {
       if (seen.has(authority)) continue;
+      this.census.replace(service.endpoints, []);
       service.endpoints = [];
       this.services.delete(authority);
     }
+    this.census.flush();
   }
 }
 

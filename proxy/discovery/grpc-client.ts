@@ -6,12 +6,14 @@ import * as grpc from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import { formatHostPort, HostPort } from '../../common/address';
 import { Clock, systemClock } from '../../common/clock';
+import { IdleCache } from '../../common/idle-cache';
 import { DestinationClient, DestinationProfile, GetDestination, Update, updateKind } from '../../common/destination-api';
 import type { Logger } from '../../common/log';
+import { EndpointCensus } from './endpoint-census';
 import { DiscoveryMetrics, StreamCensus } from './grpc-metrics';
 import { Backoff, RetryingStream } from './retrying-stream';
 import { Subscription } from './subscription';
-import type { Discovery, Service } from './types';
+import type { Discovery, EndpointRemoved, Service } from './types';
 
 export interface GrpcDiscoveryOptions {
   addr: HostPort;
@@ -20,7 +22,7 @@ export interface GrpcDiscoveryOptions {
   log: Logger;
   registry: Registry;
   clock?: Clock;
-  /** An authority not resolved for this long (at most twice it) has its streams closed. */
+  /** An authority not resolved for this long (at most 1.5 times it) has its streams closed. */
   idleMs?: number;
   /** How long the first request for an authority waits for the first answer. */
   firstAnswerWaitMs?: number;
@@ -38,10 +40,10 @@ interface Followed {
 
 export class GrpcDiscovery implements Discovery {
   private readonly client: grpc.Client & Record<string, (request: GetDestination) => grpc.ClientReadableStream<never>>;
-  private readonly followed = new Map<string, Followed>();
+  private readonly followed: IdleCache<string, Followed>;
   private readonly clock: Clock;
   private readonly metrics: DiscoveryMetrics;
-  private sweepTimer: NodeJS.Timeout;
+  private readonly endpoints = new EndpointCensus();
   private warnedFull = false;
 
   constructor(private readonly options: GrpcDiscoveryOptions) {
@@ -54,12 +56,7 @@ export class GrpcDiscovery implements Discovery {
       'grpc.max_reconnect_backoff_ms': 5_000,
     }) as GrpcDiscovery['client'];
     this.metrics = new DiscoveryMetrics(options.registry, () => this.census());
-    const idleMs = options.idleMs ?? 60_000;
-    const sweep = () => {
-      this.evictIdle();
-      this.sweepTimer = this.clock.setTimeout(sweep, idleMs);
-    };
-    this.sweepTimer = this.clock.setTimeout(sweep, idleMs);
+    this.followed = new IdleCache({ idleMs: options.idleMs ?? 60_000, clock: this.clock, onEvict: (followed) => this.unfollow(followed) });
   }
 
   resolve(authority: string): Service | undefined {
@@ -72,18 +69,18 @@ export class GrpcDiscovery implements Discovery {
     return subscription?.state === 'waiting' ? subscription.firstAnswer : undefined;
   }
 
+  onEndpointRemoved(listener: EndpointRemoved): void {
+    this.endpoints.onRemoved(listener);
+  }
+
   close(): void {
-    this.clock.clearTimeout(this.sweepTimer);
-    for (const authority of [...this.followed.keys()]) this.unfollow(authority);
+    this.followed.clear();
     this.client.close();
   }
 
   private follow(authority: string): Subscription | undefined {
     const existing = this.followed.get(authority);
-    if (existing) {
-      existing.subscription.used = true;
-      return existing.subscription;
-    }
+    if (existing) return existing.subscription;
     if (this.followed.size >= MAX_SUBSCRIPTIONS) {
       if (!this.warnedFull) this.options.log.warn({ limit: MAX_SUBSCRIPTIONS, authority }, 'following too many authorities; not following new ones until idle ones are evicted');
       this.warnedFull = true;
@@ -98,7 +95,7 @@ export class GrpcDiscovery implements Discovery {
       onReconnect: () => this.metrics.reconnects.inc(),
       onRefused: (details: string) => {
         this.options.log.warn({ authority, error: details }, 'the destination service refused this authority; answering it as unknown');
-        subscription.refuse();
+        this.changeEndpoints(subscription, () => subscription.refuse());
       },
     };
     const endpoints = new RetryingStream<Update>({
@@ -106,7 +103,7 @@ export class GrpcDiscovery implements Discovery {
       open: () => this.client.Get(request),
       onMessage: (update, fresh) => {
         this.metrics.updates.inc({ kind: updateKind(update) });
-        subscription.applyUpdate(update, fresh);
+        this.changeEndpoints(subscription, () => subscription.applyUpdate(update, fresh));
       },
     });
     const profile = new RetryingStream<DestinationProfile>({
@@ -117,25 +114,26 @@ export class GrpcDiscovery implements Discovery {
         subscription.applyProfile(message);
       },
     });
-    this.followed.set(authority, { subscription, endpoints, profile });
+    this.followed.getOrCreate(authority, () => ({ subscription, endpoints, profile }));
     return subscription;
   }
 
-  private unfollow(authority: string): void {
-    const followed = this.followed.get(authority);
-    if (!followed) return;
-    this.followed.delete(authority);
+  /** Evicted for going unused (or at close): its streams close and its endpoints leave discovery. */
+  private unfollow(followed: Followed): void {
+    if (this.followed.size < MAX_SUBSCRIPTIONS) this.warnedFull = false;
     followed.endpoints.close();
     followed.profile.close();
     followed.subscription.close();
+    this.endpoints.replace(followed.subscription.service.endpoints, []);
+    this.endpoints.flush();
   }
 
-  private evictIdle(): void {
-    for (const [authority, { subscription }] of this.followed) {
-      if (subscription.used) subscription.used = false;
-      else this.unfollow(authority);
-    }
-    if (this.followed.size < MAX_SUBSCRIPTIONS) this.warnedFull = false;
+  /** Applies a change to a subscription's endpoints and reports those that left discovery with it. */
+  private changeEndpoints(subscription: Subscription, change: () => void): void {
+    const before = subscription.service.endpoints;
+    change();
+    this.endpoints.replace(before, subscription.service.endpoints);
+    this.endpoints.flush();
   }
 
   private census(): StreamCensus {

@@ -12,8 +12,6 @@ export type SubscriptionState = 'waiting' | 'known' | 'unknown';
 export class Subscription {
   readonly service: Service;
   state: SubscriptionState = 'waiting';
-  /** Set on every resolve; the idle sweep evicts subscriptions that were not used since the last sweep. */
-  used = true;
   /** Settles with the first answer, or after the wait given to the constructor. */
   readonly firstAnswer: Promise<void>;
   private settleFirstAnswer!: () => void;

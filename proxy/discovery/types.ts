@@ -26,6 +26,9 @@ export interface Service {
   policy: ServicePolicy;
 }
 
+/** Called with an endpoint that no service discovery knows holds any more. */
+export type EndpointRemoved = (endpoint: Endpoint) => void;
+
 export interface Discovery {
   /** The service this authority names, or undefined when discovery does not know it. */
   resolve(authority: string): Service | undefined;
@@ -35,6 +38,11 @@ export interface Discovery {
    * Undefined when resolve() can answer now.
    */
   firstAnswer?(authority: string): Promise<void> | undefined;
+  /**
+   * Subscribes to endpoints leaving discovery (the last service holding one dropped it), so that their pools and
+   * sessions close at once instead of at the idle timeout. Sources that never remove endpoints leave it out.
+   */
+  onEndpointRemoved?(listener: EndpointRemoved): void;
   close(): void;
 }
 

@@ -5,6 +5,7 @@
 import type * as net from 'node:net';
 import { Counter } from 'prom-client';
 import { formatHostPort, HostPort } from '../../common/address';
+import { IdleCache, IdlePolicy } from '../../common/idle-cache';
 import { ENV, INBOUND_METRIC } from '../../common/contract';
 import type { Logger } from '../../common/log';
 import type { Endpoint } from '../discovery/types';
@@ -18,7 +19,8 @@ export function noAppError(): ProxyError {
 }
 
 export class InboundApps {
-  private readonly apps = new Map<string, Endpoint>();
+  /** By original destination (any port of the pod may be one), so it forgets those unused for a while. */
+  private readonly apps: IdleCache<string, Endpoint>;
   private readonly refusals: Record<PortRefusalReason, Counter.Internal>;
 
   constructor(
@@ -26,7 +28,9 @@ export class InboundApps {
     private readonly policy: InboundPortPolicy,
     registry: ProxyRegistry,
     private readonly log: Logger,
+    idle: IdlePolicy,
   ) {
+    this.apps = new IdleCache(idle);
     const refused = new Counter({
       name: INBOUND_METRIC.portRefusedTotal,
       help: 'Inbound connections and requests not forwarded because of the port they were for',
@@ -58,8 +62,6 @@ export class InboundApps {
 
   private appAt(addr: HostPort): Endpoint {
     const key = formatHostPort(addr);
-    let app = this.apps.get(key);
-    if (!app) this.apps.set(key, (app = { addr, key, labels: {} }));
-    return app;
+    return this.apps.get(key) ?? this.apps.getOrCreate(key, () => ({ addr, key, labels: {} }));
   }
 }

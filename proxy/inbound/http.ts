@@ -4,6 +4,7 @@
 // identity over mTLS; metrics name that caller (`client_id`).
 import type * as net from 'node:net';
 import { ORIG_PROTO, TLS_TRUE } from '../../common/contract';
+import { IdleCache, IdlePolicy } from '../../common/idle-cache';
 import { normalizeAuthority } from '../discovery/types';
 import { ProxyError } from '../http/errors';
 import type { ProxyRequest } from '../http/request';
@@ -21,7 +22,7 @@ const OVERFLOW_CLIENT_ID = '_overflow';
 
 export class InboundHttp {
   private readonly plainTargets: TargetCache;
-  private readonly mtlsTargets = new Map<string, TargetCache>();
+  private readonly mtlsTargets: IdleCache<string, TargetCache>;
 
   constructor(
     private readonly apps: InboundApps,
@@ -29,8 +30,11 @@ export class InboundHttp {
     private readonly registry: ProxyRegistry,
     /** What plaintext callers are labelled with: from outside the mesh, or identity disabled here. */
     plainReason: NoTlsReason,
+    private readonly idle: IdlePolicy,
   ) {
-    this.plainTargets = new TargetCache(registry, (authority, app) => inboundLabels(authority, app, noTls(plainReason)));
+    this.plainTargets = new TargetCache(registry, (authority, app) => inboundLabels(authority, app, noTls(plainReason)), idle);
+    // A client identity unused for the idle timeout has only idle targets left.
+    this.mtlsTargets = new IdleCache({ ...idle, onEvict: (targets) => targets.clear() });
   }
 
   handle(req: ProxyRequest, sink: ResponseSink, socket: net.Socket): void {
@@ -56,12 +60,9 @@ export class InboundHttp {
     const known = this.mtlsTargets.get(clientId);
     if (known) return known;
     const id = this.mtlsTargets.size >= MAX_CLIENT_IDS ? OVERFLOW_CLIENT_ID : clientId;
-    let targets = this.mtlsTargets.get(id);
-    if (!targets) {
+    return this.mtlsTargets.getOrCreate(id, () => {
       const tls = { tls: TLS_TRUE, client_id: id } as const;
-      targets = new TargetCache(this.registry, (authority, app) => inboundLabels(authority, app, tls));
-      this.mtlsTargets.set(id, targets);
-    }
-    return targets;
+      return new TargetCache(this.registry, (authority, app) => inboundLabels(authority, app, tls), this.idle);
+    });
   }
 }

@@ -11,6 +11,7 @@ import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type * as tls from 'node:tls';
 import type { HostPort } from '../../common/address';
+import { systemClock } from '../../common/clock';
 import { OPAQUE_TRANSPORT_ALPN } from '../../common/contract';
 import type { Logger } from '../../common/log';
 import type { Config } from '../config';
@@ -38,9 +39,10 @@ import { InboundTls } from './tls';
 export function createInbound(config: Config, registry: ProxyRegistry, log: Logger, proxyPorts: ReadonlyMap<number, ProxyPortName>, identity?: LocalIdentity) {
   const onUpstream = (socket: net.Socket, endpoint: string) =>
     trackConnection(registry, socket, { direction: 'inbound', peer: 'dst', target_addr: endpoint, ...noTls(NO_TLS_REASON.loopback) });
-  const upstreams = new Upstreams({ connectTimeoutMs: config.inboundConnectTimeoutMs, onConnection: onUpstream });
-  const apps = new InboundApps(config.inboundAppAddr, { proxyPorts, appPorts: config.inboundPorts }, registry, log);
-  const http = new InboundHttp(apps, upstreams, registry, identity ? NO_TLS_REASON.fromRemote : NO_TLS_REASON.disabled);
+  const idle = { idleMs: config.idleCacheTimeoutMs, clock: systemClock };
+  const upstreams = new Upstreams({ connectTimeoutMs: config.inboundConnectTimeoutMs, onConnection: onUpstream }, idle);
+  const apps = new InboundApps(config.inboundAppAddr, { proxyPorts, appPorts: config.inboundPorts }, registry, log, idle);
+  const http = new InboundHttp(apps, upstreams, registry, identity ? NO_TLS_REASON.fromRemote : NO_TLS_REASON.disabled, idle);
 
   async function forward(socket: Duplex, app: Endpoint | ProxyError): Promise<void> {
     if (app instanceof ProxyError) return void socket.destroy(); // opaque bytes have no way to say why

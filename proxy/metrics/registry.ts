@@ -2,6 +2,9 @@
 // metrics on, and the same names and labels as Linkerd2's proxy.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { LATENCY_BUCKETS_MS, METRIC, TARGET_LABELS } from '../../common/contract';
+import type { IdlePolicy } from '../../common/idle-cache';
+import { EventLoopDelayHistogram } from './event-loop';
+import { TcpSeries } from './tcp-series';
 
 const RESPONSE_LABELS = [...TARGET_LABELS, 'status_code', 'classification', 'grpc_status', 'error'] as const;
 const TCP_LABELS = ['direction', 'peer', 'target_addr', 'authority', 'tls', 'no_tls_reason', 'client_id', 'server_id'] as const;
@@ -17,8 +20,11 @@ export class ProxyRegistry {
   readonly tcpOpenConnections: Gauge<(typeof TCP_LABELS)[number]>;
   readonly tcpReadBytesTotal: Counter<(typeof TCP_LABELS)[number]>;
   readonly tcpWriteBytesTotal: Counter<(typeof TCP_LABELS)[number]>;
+  readonly eventLoopDelay: EventLoopDelayHistogram;
+  /** Removes the tcp_* series of label sets unused for the idle timeout. */
+  readonly tcpSeries: TcpSeries;
 
-  constructor() {
+  constructor(idle: IdlePolicy) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.requestTotal = new Counter({ name: METRIC.requestTotal, help: 'Total HTTP requests', labelNames: TARGET_LABELS, registers });
@@ -35,5 +41,7 @@ export class ProxyRegistry {
     this.tcpOpenConnections = new Gauge({ name: METRIC.tcpOpenConnections, help: 'TCP connections open now', labelNames: TCP_LABELS, registers });
     this.tcpReadBytesTotal = new Counter({ name: METRIC.tcpReadBytesTotal, help: 'Bytes read from peers', labelNames: TCP_LABELS, registers });
     this.tcpWriteBytesTotal = new Counter({ name: METRIC.tcpWriteBytesTotal, help: 'Bytes written to peers', labelNames: TCP_LABELS, registers });
+    this.eventLoopDelay = new EventLoopDelayHistogram(this.registry);
+    this.tcpSeries = new TcpSeries(this, idle);
   }
 }

@@ -2,8 +2,9 @@
 // the socket then), never per chunk.
 import type { Socket } from 'node:net';
 import type { ProxyRegistry } from './registry';
+import type { TcpLabels } from './tcp-series';
 
-export type TcpLabels = Record<string, string>;
+export type { TcpLabels } from './tcp-series';
 
 /**
  * `failure` names why a connection is being refused (e.g. a failed TLS handshake): it closes as a failure.
@@ -11,6 +12,7 @@ export type TcpLabels = Record<string, string>;
  * (ECONNRESET, EPIPE, ETIMEDOUT…), or that refusal's reason.
  */
 export function trackConnection(registry: ProxyRegistry, socket: Socket, labels: TcpLabels, failure?: string): void {
+  const series = registry.tcpSeries.opened(labels);
   registry.tcpOpenTotal.inc(labels);
   registry.tcpOpenConnections.inc(labels);
   let errno: string | undefined = failure;
@@ -21,6 +23,8 @@ export function trackConnection(registry: ProxyRegistry, socket: Socket, labels:
     registry.tcpOpenConnections.dec(labels);
     registry.tcpReadBytesTotal.inc(labels, socket.bytesRead);
     registry.tcpWriteBytesTotal.inc(labels, socket.bytesWritten);
-    registry.tcpCloseTotal.inc(errno ? { ...labels, classification: 'failure', errno } : { ...labels, classification: 'success' });
+    const closeLabels = errno ? { ...labels, classification: 'failure', errno } : { ...labels, classification: 'success' };
+    registry.tcpCloseTotal.inc(closeLabels);
+    registry.tcpSeries.closed(series, closeLabels);
   });
 }

@@ -5,6 +5,7 @@
 import type * as net from 'node:net';
 import { formatHostPort } from '../../common/address';
 import { DST_OVERRIDE } from '../../common/contract';
+import { IdleCache, IdlePolicy } from '../../common/idle-cache';
 import { Discovery, Endpoint, normalizeAuthority } from '../discovery/types';
 import { ProxyError } from '../http/errors';
 import type { ProxyRequest } from '../http/request';
@@ -13,13 +14,19 @@ import { connectionInfo } from '../transport/connection-info';
 import { ServiceRequest, ServiceRequestDeps } from './service-request';
 
 export class OutboundHttp {
-  /** Endpoints made from original destinations, for traffic discovery does not know: passed through as is. */
-  private readonly passthrough = new Map<string, Endpoint>();
+  /**
+   * Endpoints made from original destinations, for traffic discovery does not know: passed through as is. Any
+   * address the app dials lands here, so it forgets those unused for the idle timeout.
+   */
+  private readonly passthrough: IdleCache<string, Endpoint>;
 
   constructor(
     private readonly discovery: Discovery,
+    idle: IdlePolicy,
     private readonly deps: ServiceRequestDeps,
-  ) {}
+  ) {
+    this.passthrough = new IdleCache(idle);
+  }
 
   handle(req: ProxyRequest, sink: ResponseSink, socket: net.Socket): void {
     const override = req.headers[DST_OVERRIDE];
@@ -62,8 +69,6 @@ export class OutboundHttp {
   }
 
   private passthroughTo(key: string, addr: Endpoint['addr']): Endpoint {
-    let endpoint = this.passthrough.get(key);
-    if (!endpoint) this.passthrough.set(key, (endpoint = { addr, key, labels: {} }));
-    return endpoint;
+    return this.passthrough.get(key) ?? this.passthrough.getOrCreate(key, () => ({ addr, key, labels: {} }));
   }
 }

@@ -36,13 +36,18 @@ export function createOutbound(config: Config, discovery: Discovery, registry: P
   const mtls = identity ? new MtlsConnector(identity) : undefined;
   const onUpstream = (socket: net.Socket, endpoint: string, serverId?: string) =>
     trackConnection(registry, socket, { direction: 'outbound', peer: 'dst', target_addr: endpoint, ...(serverId ? { tls: TLS_TRUE, server_id: serverId } : noTls(NO_TLS_REASON.notProvidedByDiscovery)) });
-  const upstreams = new Upstreams({ connectTimeoutMs: config.outboundConnectTimeoutMs, onConnection: onUpstream, mtls });
-  const http = new OutboundHttp(discovery, {
+  // Pools, sessions, targets and passthrough endpoints forget what goes unused (DESIGN.md); pools and sessions
+  // of an endpoint discovery removed close at once.
+  const idle = { idleMs: config.idleCacheTimeoutMs, clock: systemClock };
+  const upstreams = new Upstreams({ connectTimeoutMs: config.outboundConnectTimeoutMs, onConnection: onUpstream, mtls }, idle);
+  discovery.onEndpointRemoved?.((endpoint) => upstreams.forget(endpoint));
+  const retryMetrics = new RetryMetrics(registry);
+  const http = new OutboundHttp(discovery, idle, {
     balancer: new Balancer(preciseClock),
     upstreams,
-    targets: new TargetCache(registry, (authority, endpoint) => outboundLabels(authority, endpoint, mtls !== undefined)),
+    targets: new TargetCache(registry, (authority, endpoint) => outboundLabels(authority, endpoint, mtls !== undefined), idle, (target) => retryMetrics.forget(target)),
     budget: new RetryBudget(preciseClock),
-    retryMetrics: new RetryMetrics(registry),
+    retryMetrics,
     retryPolicies: new RetryPolicies((err) => log.error({ error: err.message }, 'retry configuration ignored; fix it in discovery')),
     clock: preciseClock,
   });
