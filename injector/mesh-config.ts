@@ -15,6 +15,7 @@ import {
   MESH_CONFIG_KEY,
   MESH_CONFIG_MAP,
 } from '../common/contract';
+import { yamlErrorParts } from '../common/yaml-error';
 import { LOG_LEVELS, LogFormat, LogLevel } from '../common/log';
 import { version as WEFT_VERSION } from '../package.json';
 
@@ -178,22 +179,37 @@ function readTrustAnchors(top: FieldReader): string {
   return pem;
 }
 
-/** The mesh config from YAML (or JSON) text; a syntax error names its line and column. */
-export function parseMeshConfigYaml(text: string, source: string): MeshConfig {
-  const doc = YAML.parseDocument(text, { prettyErrors: false });
+/** YAML (or JSON) text as the raw object parseMeshConfig reads; a syntax error names its line and column. */
+export function readMeshConfigYaml(text: string, source: string): unknown {
+  const doc = YAML.parseDocument(text);
   const [error] = doc.errors;
   if (error) {
-    const at = error.linePos?.[0];
-    const where = at ? `line ${at.line}, column ${at.col}` : 'somewhere';
-    throw new MeshConfigError(source, [`YAML syntax error at ${where}: ${error.message.split('\n')[0]}`], { cause: error });
+    const { line, col, what } = yamlErrorParts(error);
+    throw new MeshConfigError(source, [`YAML syntax error at line ${line}, column ${col}: ${what}`], { cause: error });
   }
-  return parseMeshConfig(doc.toJS(), source);
+  return doc.toJS();
+}
+
+export function parseMeshConfigYaml(text: string, source: string): MeshConfig {
+  return parseMeshConfig(readMeshConfigYaml(text, source), source);
+}
+
+interface ConfigMapLike {
+  metadata?: { name?: string; namespace?: string };
+  data?: Record<string, string>;
+}
+
+/** The raw mesh config held by the ConfigMap `weft-config`, and a name for it in errors. */
+export function readMeshConfigMap(configMap: ConfigMapLike): { raw: unknown; source: string } {
+  const name = `ConfigMap ${configMap.metadata?.namespace ?? CONTROL_PLANE_NAMESPACE}/${configMap.metadata?.name ?? MESH_CONFIG_MAP}`;
+  const text = configMap.data?.[MESH_CONFIG_KEY];
+  if (text === undefined) throw new MeshConfigError(name, [`has no data key ${MESH_CONFIG_KEY}: \`weft install\` writes the mesh config there`]);
+  const source = `${name} key ${MESH_CONFIG_KEY}`;
+  return { raw: readMeshConfigYaml(text, source), source };
 }
 
 /** The mesh config from the ConfigMap `weft-config` as the API returns it. */
-export function meshConfigFromConfigMap(configMap: { metadata?: { name?: string; namespace?: string }; data?: Record<string, string> }): MeshConfig {
-  const source = `ConfigMap ${configMap.metadata?.namespace ?? CONTROL_PLANE_NAMESPACE}/${configMap.metadata?.name ?? MESH_CONFIG_MAP}`;
-  const text = configMap.data?.[MESH_CONFIG_KEY];
-  if (text === undefined) throw new MeshConfigError(source, [`has no data key ${MESH_CONFIG_KEY}: \`weft install\` writes the mesh config there`]);
-  return parseMeshConfigYaml(text, `${source} key ${MESH_CONFIG_KEY}`);
+export function meshConfigFromConfigMap(configMap: ConfigMapLike): MeshConfig {
+  const { raw, source } = readMeshConfigMap(configMap);
+  return parseMeshConfig(raw, source);
 }
