@@ -96,8 +96,9 @@ export async function runAwait(argv: readonly string[]): Promise<void> {
     return;
   }
   const { options } = parsed;
-  const outcome = await awaitReady(options);
   const where = formatHostPort(options.admin);
+  process.stdout.write(`weft-proxy await: waiting up to ${formatDuration(options.timeoutMs)} for the proxy at ${where} to be ready\n`);
+  const outcome = await awaitReady(options);
   if (!outcome.ready) {
     throw new Error(
       `the proxy at ${where} was not ready within ${formatDuration(options.timeoutMs)} (last GET /ready: ${outcome.lastAnswer}); ` +
