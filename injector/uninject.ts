@@ -22,7 +22,7 @@ import type { PodLike } from './eligibility';
 const ADDED_CONTAINERS = new Set([PROXY_CONTAINER, INIT_CONTAINER]);
 const ADDED_VOLUMES = new Set([END_ENTITY_VOLUME, TOKEN_VOLUME, XTABLES_LOCK_VOLUME]);
 const ADDED_LABELS = [CONTROL_PLANE_NS_LABEL, WORKLOAD_NS_LABEL, ...PROXY_WORKLOAD_KINDS.map(proxyWorkloadLabel)];
-const ADDED_ANNOTATIONS = [INJECT, PROXY_VERSION, TRUST_ROOT_SHA256];
+const ADDED_ANNOTATIONS = [PROXY_VERSION, TRUST_ROOT_SHA256];
 
 export interface Uninjected<T> {
   pod: T;
@@ -44,7 +44,12 @@ export function uninject<T extends PodLike>(original: T): Uninjected<T> {
   const metadata = pod.metadata;
   if (metadata) {
     const annotations = metadata.annotations ?? {};
-    const removed = [...ADDED_ANNOTATIONS, ...(annotations[OPAQUE_PORTS_INJECTED] === 'true' ? [CONFIG.opaquePorts, OPAQUE_PORTS_INJECTED] : [])];
+    const removed = [
+      ...ADDED_ANNOTATIONS,
+      // `disabled` is the operator's own word that the pod stays out of the mesh: it stays.
+      ...(annotations[INJECT] !== 'disabled' ? [INJECT] : []),
+      ...(annotations[OPAQUE_PORTS_INJECTED] === 'true' ? [CONFIG.opaquePorts, OPAQUE_PORTS_INJECTED] : []),
+    ];
     metadata.annotations = without(metadata.annotations, removed);
     metadata.labels = without(metadata.labels, ADDED_LABELS);
     if (!metadata.annotations) delete metadata.annotations;

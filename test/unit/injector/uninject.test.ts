@@ -34,6 +34,11 @@ for (const [name, pod] of Object.entries(shapes)) {
   }
 }
 
+t.test("weft.io/inject: disabled is the operator's and stays", async (t) => {
+  const pod = samplePod({ annotations: { 'weft.io/inject': 'disabled' } });
+  t.same(uninject(pod), { pod, changed: false });
+});
+
 t.test('a pod without anything of weft is unchanged', async (t) => {
   const pod = samplePod();
   delete pod.metadata!.annotations;
