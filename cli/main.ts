@@ -4,6 +4,8 @@ import { EXIT_USAGE, exitWithError } from '../common/errors';
 import { registerVersion } from './commands/version';
 import { registerDemo } from './commands/demo';
 import { registerCerts } from './commands/certs';
+import { registerInject } from './commands/inject';
+import { registerUninject } from './commands/uninject';
 
 export function buildProgram(): Command {
   const program = new Command('weft')
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
   registerVersion(program);
   registerDemo(program);
   registerCerts(program);
+  registerInject(program);
+  registerUninject(program);
   return program;
 }
 

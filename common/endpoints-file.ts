@@ -3,6 +3,7 @@
 import { parseDocument } from 'yaml';
 import { HostPort, parseHostPort } from './address';
 import { parseDuration } from './duration';
+import { describeYamlError } from './yaml-error';
 
 export interface FileEndpoint {
   addr: HostPort;
@@ -37,11 +38,7 @@ export class EndpointsFileError extends Error {
 export function parseEndpointsFile(text: string, source = 'endpoints file'): FileService[] {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
-    const err = doc.errors[0];
-    const [line, col] = err.linePos?.[0] ? [err.linePos[0].line, err.linePos[0].col] : [0, 0];
-    // The library's message repeats the position and appends a code excerpt; keep only what went wrong.
-    const what = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    throw new EndpointsFileError(`${source}:${line}:${col}: ${what}`);
+    throw new EndpointsFileError(describeYamlError(source, doc.errors[0]));
   }
   const root = doc.toJS() as unknown;
   const where = (path: string) => `${source}: ${path}`;

@@ -2,10 +2,16 @@
 import { ENV } from '../common/contract';
 import { exitWithError } from '../common/errors';
 import { createLogger } from '../common/log';
+import { runAwait } from './await';
 import { loadConfig } from './config';
 import { Proxy } from './proxy';
 
-const HELP = `weft-proxy: the weft data-plane proxy. Configured by environment variables:
+const HELP = `weft-proxy: the weft data-plane proxy.
+
+  weft-proxy           run the proxy
+  weft-proxy await     wait until the proxy is ready (a postStart hook); weft-proxy await --help
+
+The proxy is configured by environment variables:
 ${Object.values(ENV)
   .map((name) => `  ${name}`)
   .join('\n')}
@@ -29,4 +35,5 @@ async function main(): Promise<void> {
   proxy = await Proxy.start(config, log, stop);
 }
 
-main().catch((err) => exitWithError('weft-proxy', err));
+const run = process.argv[2] === 'await' ? () => runAwait(process.argv.slice(3)) : main;
+run().catch((err) => exitWithError('weft-proxy', err));

@@ -5,6 +5,21 @@ export const INJECT = 'weft.io/inject';
 export const INJECT_VALUES = ['enabled', 'disabled', 'ingress'] as const;
 export const PROXY_VERSION = 'weft.io/proxy-version';
 export const PROXY_DEPLOYMENT_LABEL = 'weft.io/proxy-deployment';
+/** On injected pods: the sha256 (hex) of the trust anchors PEM the proxy was given. */
+export const TRUST_ROOT_SHA256 = 'weft.io/trust-root-sha256';
+/**
+ * Beyond CONTRACT.md: set when the injector added `config.weft.io/opaque-ports` itself (the pod declared
+ * server-speaks-first ports and had no such annotation), so `weft uninject` removes only what inject added.
+ */
+export const OPAQUE_PORTS_INJECTED = 'weft.io/opaque-ports-injected';
+
+/** Labels of injected pods (CONTRACT.md "Injection"). */
+export const CONTROL_PLANE_NS_LABEL = 'weft.io/control-plane-ns';
+export const WORKLOAD_NS_LABEL = 'weft.io/workload-ns';
+/** The workload kinds a pod's `weft.io/proxy-<kind>` label may name. */
+export const PROXY_WORKLOAD_KINDS = ['deployment', 'statefulset', 'daemonset', 'replicaset', 'job', 'cronjob'] as const;
+export type ProxyWorkloadKind = (typeof PROXY_WORKLOAD_KINDS)[number];
+export const proxyWorkloadLabel = (kind: ProxyWorkloadKind): string => `weft.io/proxy-${kind}`;
 
 const C = 'config.weft.io/';
 export const CONFIG = {
@@ -17,6 +32,8 @@ export const CONFIG = {
   proxyMemoryRequest: `${C}proxy-memory-request`,
   proxyMemoryLimit: `${C}proxy-memory-limit`,
   proxyAwait: `${C}proxy-await`,
+  proxyEnableNativeSidecar: `${C}proxy-enable-native-sidecar`,
+  proxyWaitBeforeExit: `${C}proxy-wait-before-exit`,
 } as const;
 
 export const ROUTE = {

@@ -34,6 +34,9 @@ export const ENV = {
   httpMaxHeaders: `${P}HTTP_MAX_HEADERS`,
   http2MaxConcurrentStreams: `${P}HTTP2_MAX_CONCURRENT_STREAMS`,
   idleCacheTimeout: `${P}IDLE_CACHE_TIMEOUT`,
+  /** The identity names the control plane's TLS certificates must carry (its identity and destination services). */
+  identitySvcName: `${P}IDENTITY_SVC_NAME`,
+  destinationSvcName: `${P}DESTINATION_SVC_NAME`,
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -23,3 +23,10 @@ export function spiffeId(serviceAccount: string, namespace: string, trustDomain 
 /** File names `weft certs` writes and `weft-controller identity --issuer-dir` reads (CONTRACT.md "Certificates from the CLI"). */
 export const ANCHOR_FILES = { cert: 'ca.crt', key: 'ca.key' } as const;
 export const ISSUER_FILES = { cert: 'issuer.crt', key: 'issuer.key' } as const;
+
+/** The control plane's gRPC services: Kubernetes Service and the service account whose identity its TLS carries. */
+export const CONTROL_PLANE_SERVICES = {
+  identity: { service: 'weft-identity', serviceAccount: 'weft-identity' },
+  destination: { service: 'weft-dst', serviceAccount: 'weft-destination' },
+  tap: { service: 'weft-tap', serviceAccount: 'weft-tap' },
+} as const;

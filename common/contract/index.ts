@@ -5,3 +5,4 @@ export * from './headers';
 export * from './annotations';
 export * from './identity';
 export * from './metrics';
+export * from './injection';
