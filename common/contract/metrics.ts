@@ -13,6 +13,8 @@ export const METRIC = {
   identityCertRefreshTotal: 'identity_cert_refresh_total',
   retryTotal: 'retry_total',
   retryBudgetExhaustedTotal: 'retry_budget_exhausted_total',
+  /** Faults inside the proxy, each contained to its request or connection (proxy/transport/guard.ts), by `direction`. */
+  proxyInternalErrorsTotal: 'proxy_internal_errors_total',
 } as const;
 
 export const LATENCY_BUCKETS_MS: readonly number[] = [

@@ -1,6 +1,7 @@
 // Responses the proxy makes itself (CONTRACT.md): 502 upstream connect or protocol error, 503 no endpoints /
 // fail-fast / load shed, 504 timeout, each with `weft-proxy-error: <reason>`; gRPC callers get the matching
-// grpc-status instead of a bare HTTP status.
+// grpc-status instead of a bare HTTP status. `internal-error` is a fault inside the proxy, contained to one
+// request (proxy/transport/guard.ts): 502, gRPC INTERNAL, never retried.
 import { describeTlsError, isTlsError } from '../transport/tls-connect';
 
 export type ProxyErrorReason =
@@ -13,7 +14,8 @@ export type ProxyErrorReason =
   | 'timeout'
   | 'fail-fast'
   | 'load-shed'
-  | 'shutting-down';
+  | 'shutting-down'
+  | 'internal-error';
 
 const STATUS: Record<ProxyErrorReason, 502 | 503 | 504> = {
   'unknown-authority': 503,
@@ -26,10 +28,12 @@ const STATUS: Record<ProxyErrorReason, 502 | 503 | 504> = {
   'fail-fast': 503,
   'load-shed': 503,
   'shutting-down': 503,
+  'internal-error': 502,
 };
 
 export const GRPC_UNAVAILABLE = 14;
 export const GRPC_DEADLINE_EXCEEDED = 4;
+export const GRPC_INTERNAL = 13;
 
 export class ProxyError extends Error {
   override name = 'ProxyError';
@@ -45,6 +49,7 @@ export class ProxyError extends Error {
   }
 
   get grpcStatus(): number {
+    if (this.reason === 'internal-error') return GRPC_INTERNAL;
     return this.status === 504 ? GRPC_DEADLINE_EXCEEDED : GRPC_UNAVAILABLE;
   }
 }

@@ -5,6 +5,7 @@ import * as http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { formatHostPort, HostPort } from '../../common/address';
 import { ORIG_PROTO } from '../../common/contract';
+import { Guard } from '../transport/guard';
 import { upstreamError } from './errors';
 import { forwardHeaders, Headers, responseHeaders } from './headers';
 import type { UpstreamOptions } from './http1-upstream';
@@ -42,7 +43,7 @@ export class Http2Upstream {
       return;
     }
     if (req.body) req.body.pipe(stream);
-    relay(stream, sink, this.key);
+    relay(stream, sink, this.key, req.guard);
   }
 
   close(): void {
@@ -55,17 +56,22 @@ export class Http2Upstream {
       settings: SESSION_SETTINGS,
       createConnection: () => this.openSocket(),
     });
-    const timer = setTimeout(() => session.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), this.options.connectTimeoutMs);
-    session.once('connect', () => {
+    // The session's own events belong to no request: a fault in them closes the session, and its streams fail.
+    const guard = new Guard(this.options.faults, this.key, 'connection', () => session.destroy());
+    const timer = setTimeout(
+      guard.wrap(() => session.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' }))),
+      this.options.connectTimeoutMs,
+    );
+    guard.once(session, 'connect', () => {
       clearTimeout(timer);
       session.setLocalWindowSize(SESSION_SETTINGS.initialWindowSize! * 8);
     });
-    session.once('close', () => {
+    guard.once(session, 'close', () => {
       clearTimeout(timer);
       if (this.session === session) this.session = undefined;
     });
     // New requests go to a fresh session once the peer says goodbye; in-flight streams finish on this one.
-    session.once('goaway', () => {
+    guard.once(session, 'goaway', () => {
       if (this.session === session) this.session = undefined;
     });
     session.on('error', () => {}); // each stream reports its own failure
@@ -84,33 +90,35 @@ export class Http2Upstream {
   }
 }
 
-function relay(stream: http2.ClientHttp2Stream, sink: UpstreamSink, endpoint: string): void {
+/** Relays the upstream stream's events to the sink, each in the request's guard. */
+function relay(stream: http2.ClientHttp2Stream, sink: UpstreamSink, endpoint: string, guard: Guard): void {
   let headers: Headers | undefined;
   let trailers: Headers | undefined;
   let ended = false;
-  sink.onAbort(() => stream.close(http2.constants.NGHTTP2_CANCEL));
-  stream.on('response', (h) => {
+  // The stream may be gone by the time the client leaves.
+  sink.onAbort(guard.wrap(() => stream.destroyed || stream.close(http2.constants.NGHTTP2_CANCEL)));
+  guard.on(stream, 'response', (h: http2.IncomingHttpHeaders) => {
     const status = Number(h[':status']);
     headers = responseHeaders(h);
     sink.head(status, headers);
   });
-  stream.on('data', (chunk: Buffer) => {
+  guard.on(stream, 'data', (chunk: Buffer) => {
     if (!sink.data(chunk)) {
       stream.pause();
-      sink.onDrain(() => stream.resume());
+      sink.onDrain(guard.wrap(() => stream.destroyed || stream.resume()));
     }
   });
-  stream.on('trailers', (t) => {
+  guard.on(stream, 'trailers', (t: http2.IncomingHttpHeaders) => {
     trailers = responseHeaders(t);
   });
-  stream.on('end', () => {
+  guard.on(stream, 'end', () => {
     ended = true;
     sink.end(trailers, headers);
   });
-  stream.on('error', (err) => {
+  guard.on(stream, 'error', (err: Error) => {
     if (!ended) sink.fail(upstreamError(err, endpoint));
   });
-  stream.on('close', () => {
+  guard.on(stream, 'close', () => {
     // Reset without an error event (e.g. RST_STREAM CANCEL from the peer): the response is incomplete.
     if (!ended && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
       ended = true;

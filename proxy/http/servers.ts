@@ -4,7 +4,12 @@ import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type * as net from 'node:net';
+import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/log';
+import { connectionInfo } from '../transport/connection-info';
+import { connectionGuard, FaultReporter, Guard, peerOf } from '../transport/guard';
+import { ProxyError } from './errors';
+import { limitSession } from './h2-session';
 import { fromHttp1, fromHttp2, ProxyRequest } from './request';
 import { Http1Sink } from './http1-sink';
 import { Http2Sink } from './http2-sink';
@@ -18,12 +23,21 @@ export const MAX_HEADER_BYTES = 64 * 1024;
  */
 const HEADER_TIMEOUT_CHECK_MS = 1_000;
 
+/** Each may return a promise: its rejection is a fault of that request or connection, like a throw. */
 export interface HttpHandlers {
-  request(req: ProxyRequest, sink: ResponseSink, socket: net.Socket): void;
+  request(req: ProxyRequest, sink: ResponseSink, socket: net.Socket): unknown;
   /** `Upgrade` (e.g. WebSocket): after the head, bytes flow opaquely. */
-  upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+  upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): unknown;
   /** `CONNECT host:port` from an app using the proxy as an HTTP proxy. */
-  connect(req: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+  connect(req: http.IncomingMessage, socket: Duplex, head: Buffer): unknown;
+}
+
+export interface HttpServerOptions {
+  headerTimeoutMs: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS at the app's edge (config.http2MaxConcurrentStreams). */
+  maxConcurrentStreams: number;
+  faults: FaultReporter;
+  clock: Pick<Clock, 'now'>;
 }
 
 export interface HttpServers {
@@ -35,21 +49,30 @@ export interface HttpServers {
   drain(): void;
 }
 
-export function createHttpServers(handlers: HttpHandlers, headerTimeoutMs: number, log: Logger): HttpServers {
+export function createHttpServers(handlers: HttpHandlers, options: HttpServerOptions, log: Logger): HttpServers {
+  const { faults } = options;
   const sessions = new Set<http2.ServerHttp2Session>();
   const servers: HttpServers = {
     draining: false,
     http1: http.createServer(
       {
         maxHeaderSize: MAX_HEADER_BYTES,
-        headersTimeout: headerTimeoutMs,
-        connectionsCheckingInterval: Math.min(HEADER_TIMEOUT_CHECK_MS, headerTimeoutMs),
+        headersTimeout: options.headerTimeoutMs,
+        connectionsCheckingInterval: Math.min(HEADER_TIMEOUT_CHECK_MS, options.headerTimeoutMs),
         requestTimeout: 0,
         keepAliveTimeout: 60_000,
       },
-      (req, res) => handlers.request(fromHttp1(req), new Http1Sink(res, () => servers.draining, log), req.socket),
+      (req, res) => {
+        const sink = new Http1Sink(res, () => servers.draining, log);
+        const guard = guardRequest(connectionGuard(req.socket, faults), () => sink, () => res.destroy());
+        guard.run(() => handlers.request(fromHttp1(req, guard), sink, req.socket));
+      },
     ),
-    http2: http2.createServer({ maxHeaderListPairs: 512, maxSessionMemory: 64, settings: { initialWindowSize: 1 << 20 } }),
+    http2: http2.createServer({
+      maxHeaderListPairs: 512,
+      maxSessionMemory: 64,
+      settings: { initialWindowSize: 1 << 20, maxConcurrentStreams: options.maxConcurrentStreams, maxHeaderListSize: MAX_HEADER_BYTES },
+    }),
     drain() {
       servers.draining = true;
       servers.http1.closeIdleConnections();
@@ -59,22 +82,51 @@ export function createHttpServers(handlers: HttpHandlers, headerTimeoutMs: numbe
   // Node checks header timeouts and tracks idle connections only for servers that listened; these servers get
   // their connections handed over, so start that tracking by hand.
   servers.http1.emit('listening');
-  servers.http1.on('upgrade', handlers.upgrade);
-  servers.http1.on('connect', handlers.connect);
-  servers.http1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket));
-  servers.http2.on('session', (session) => {
+  servers.http1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => connectionGuard(req.socket, faults).run(handlers.upgrade, req, socket, head));
+  servers.http1.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => connectionGuard(req.socket, faults).run(handlers.connect, req, socket, head));
+  servers.http1.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => connectionGuard(socket, faults).run(answerClientError, err, socket));
+  servers.http2.on('session', (session: http2.ServerHttp2Session) => {
+    // The session's own guard: a fault outside any request ends the session with GOAWAY INTERNAL_ERROR.
+    const guard = new Guard(faults, peerOf(session.socket), 'connection', (error) => session.destroy(error, http2.constants.NGHTTP2_INTERNAL_ERROR));
+    // `session.socket` is a proxy that refuses most socket methods, but reads what the transport layer learned.
+    const socket = session.socket as net.Socket;
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
     session.on('error', () => {}); // the client's problem; its streams are already reset
     goawayWithProtocolError(session);
     session.setLocalWindowSize(8 << 20);
-  });
-  servers.http2.on('stream', (stream, headers) => {
-    stream.on('error', () => {}); // a reset client stream; the sink notices through 'close'
-    const req = fromHttp2(stream, headers);
-    handlers.request(req, new Http2Sink(stream, req.grpc, log), stream.session!.socket as net.Socket);
+    const watchResets = limitSession(session, connectionInfo(socket)?.clientId !== undefined, options, guard, log);
+    guard.on(session, 'stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+      watchResets(stream);
+      // HEADERS and RST_STREAM in one read: Node emits the stream after it was already destroyed.
+      if (stream.destroyed) return;
+      stream.on('error', () => {}); // a reset client stream; the sink notices through 'close'
+      let sink: Http2Sink | undefined;
+      const requestGuard = guardRequest(guard, () => sink, () => stream.destroyed || stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
+      requestGuard.run(() => {
+        const req = fromHttp2(stream, headers, requestGuard);
+        sink = new Http2Sink(stream, req.grpc, log);
+        return handlers.request(req, sink, socket);
+      });
+    });
   });
   return servers;
+}
+
+/**
+ * The guard of one request: a fault fails it with 502 internal-error (gRPC: INTERNAL), never retried since it
+ * goes to the client's sink past the retry layer; when even that throws, `abort` cuts the request.
+ */
+function guardRequest(connection: Guard, sink: () => ResponseSink | undefined, abort: () => unknown): Guard {
+  return connection.forRequest(() => {
+    const current = sink();
+    if (current === undefined) return void abort();
+    try {
+      current.fail(new ProxyError('internal-error', 'the proxy failed on this request; its log has the details'));
+    } catch {
+      abort();
+    }
+  });
 }
 
 /** nghttp2's NGHTTP2_ERR_PROTO, which http2.constants does not export. */
@@ -92,7 +144,7 @@ function goawayWithProtocolError(session: http2.ServerHttp2Session): void {
 
 // Node's defaults, made explicit and with the reason in the body: 431 for oversized headers, 408 for a client
 // too slow to send them, 400 for anything the parser rejects.
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+function answerClientError(err: NodeJS.ErrnoException, socket: net.Socket): void {
   if (!socket.writable) {
     socket.destroy();
     return;

@@ -10,6 +10,7 @@ import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type * as tls from 'node:tls';
 import type { HostPort } from '../../common/address';
+import { systemClock } from '../../common/clock';
 import { OPAQUE_TRANSPORT_ALPN } from '../../common/contract';
 import type { Logger } from '../../common/log';
 import type { Config } from '../config';
@@ -25,6 +26,7 @@ import type { ProxyRegistry } from '../metrics/registry';
 import { trackConnection } from '../metrics/tcp';
 import { acceptConnection, AcceptOptions, serveDetected } from '../transport/accept';
 import { setConnectionInfo } from '../transport/connection-info';
+import { connectionGuard, FaultReporter } from '../transport/guard';
 import { connectTo, splice } from '../transport/opaque';
 import { originalDestination } from '../transport/original-dst';
 import { readTransportHeader } from '../transport/transport-header';
@@ -32,9 +34,10 @@ import { InboundHttp, noAppError } from './http';
 import { InboundTls } from './tls';
 
 export function createInbound(config: Config, registry: ProxyRegistry, log: Logger, identity?: LocalIdentity) {
+  const faults = new FaultReporter(log, registry.internalErrorsTotal, 'inbound');
   const onUpstream = (socket: net.Socket, endpoint: string) =>
     trackConnection(registry, socket, { direction: 'inbound', peer: 'dst', target_addr: endpoint, ...noTls(NO_TLS_REASON.loopback) });
-  const upstreams = new Upstreams({ connectTimeoutMs: config.inboundConnectTimeoutMs, onConnection: onUpstream });
+  const upstreams = new Upstreams({ connectTimeoutMs: config.inboundConnectTimeoutMs, onConnection: onUpstream, faults });
   const http = new InboundHttp(config.inboundAppAddr, upstreams, registry, identity ? NO_TLS_REASON.fromRemote : NO_TLS_REASON.disabled);
 
   async function forward(socket: Duplex, app: Endpoint | undefined): Promise<void> {
@@ -68,10 +71,10 @@ export function createInbound(config: Config, registry: ProxyRegistry, log: Logg
       upgrade: (req, socket, head) => {
         const app = http.app(req.socket);
         if (!app) return writeRawError(socket, noAppError());
-        void forwardUpgrade(req, socket, head, () => connectTo(app.addr, config.inboundConnectTimeoutMs), app.key);
+        return forwardUpgrade(req, socket, head, () => connectTo(app.addr, config.inboundConnectTimeoutMs), app.key);
       },
     },
-    config.httpHeaderTimeoutMs,
+    { headerTimeoutMs: config.httpHeaderTimeoutMs, maxConcurrentStreams: config.http2MaxConcurrentStreams, faults, clock: systemClock },
     log,
   );
 
@@ -79,8 +82,9 @@ export function createInbound(config: Config, registry: ProxyRegistry, log: Logg
   const detected: AcceptOptions = {
     servers,
     detectTimeoutMs: config.detectProtocolTimeoutMs,
+    faults,
     isOpaque: (origDst) => config.inboundOpaquePorts.has(appPort(origDst) ?? 0),
-    opaque: (s) => void forward(s, http.app(s)),
+    opaque: (s) => forward(s, http.app(s)),
   };
   const passthrough: AcceptOptions = { ...detected, isOpaque: () => true };
 
@@ -92,18 +96,18 @@ export function createInbound(config: Config, registry: ProxyRegistry, log: Logg
     const origDst = originalDestination(raw);
     setConnectionInfo(socket, { origDst, clientId });
     socket.on('error', () => {}); // as for plaintext: the socket's next owner reports failures
-    if (socket.alpnProtocol === OPAQUE_TRANSPORT_ALPN) return void fromTransport(socket, raw.localAddress ?? '127.0.0.1');
+    if (socket.alpnProtocol === OPAQUE_TRANSPORT_ALPN) return connectionGuard(socket, faults).run(fromTransport, socket, raw.localAddress ?? '127.0.0.1');
     if (socket.alpnProtocol === 'h2') return void servers.http2.emit('connection', socket);
     serveDetected(socket, origDst, detected); // HTTP/1.1 (an Upgrade between proxies) or no ALPN
   };
-  const inboundTls = identity ? new InboundTls(identity, config.detectProtocolTimeoutMs, registry, log, { plain, terminated }) : undefined;
+  const inboundTls = identity ? new InboundTls(identity, config.detectProtocolTimeoutMs, registry, log, faults, { plain, terminated }) : undefined;
 
   return {
     servers,
     upstreams,
     onConnection(socket: net.Socket): void {
-      if (inboundTls) inboundTls.onConnection(socket);
-      else plain(socket, NO_TLS_REASON.disabled);
+      const guard = connectionGuard(socket, faults);
+      guard.run(() => (inboundTls ? inboundTls.onConnection(socket, guard) : plain(socket, NO_TLS_REASON.disabled)));
     },
   };
 }

@@ -17,6 +17,7 @@ export class ProxyRegistry {
   readonly tcpOpenConnections: Gauge<(typeof TCP_LABELS)[number]>;
   readonly tcpReadBytesTotal: Counter<(typeof TCP_LABELS)[number]>;
   readonly tcpWriteBytesTotal: Counter<(typeof TCP_LABELS)[number]>;
+  readonly internalErrorsTotal: Counter<'direction'>;
 
   constructor() {
     const registers = [this.registry];
@@ -35,5 +36,6 @@ export class ProxyRegistry {
     this.tcpOpenConnections = new Gauge({ name: METRIC.tcpOpenConnections, help: 'TCP connections open now', labelNames: TCP_LABELS, registers });
     this.tcpReadBytesTotal = new Counter({ name: METRIC.tcpReadBytesTotal, help: 'Bytes read from peers', labelNames: TCP_LABELS, registers });
     this.tcpWriteBytesTotal = new Counter({ name: METRIC.tcpWriteBytesTotal, help: 'Bytes written to peers', labelNames: TCP_LABELS, registers });
+    this.internalErrorsTotal = new Counter({ name: METRIC.proxyInternalErrorsTotal, help: 'Faults inside the proxy, each contained to its request or connection', labelNames: ['direction'], registers });
   }
 }

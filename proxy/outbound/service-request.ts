@@ -55,13 +55,13 @@ export class ServiceRequest implements AttemptOwner {
     const timeoutMs = earliest(service.policy.timeoutMs, req.grpc ? parseGrpcTimeout(req.headers[GRPC_TIMEOUT]) : undefined);
     if (timeoutMs !== undefined) {
       this.deadlineAt = deps.clock.now() + timeoutMs;
-      this.deadlineTimer = deps.clock.setTimeout(() => this.expire(timeoutMs), timeoutMs);
+      this.deadlineTimer = deps.clock.setTimeout(req.guard.wrap(() => this.expire(timeoutMs)), timeoutMs);
     }
   }
 
   start(): void {
     this.deps.budget.deposit();
-    this.sink.onAbort(() => this.cancel());
+    this.sink.onAbort(this.req.guard.wrap(() => this.cancel()));
     this.acquire(undefined);
   }
 
@@ -97,7 +97,8 @@ export class ServiceRequest implements AttemptOwner {
 
   /** Asks the balancer for an endpoint; `avoid` is the one a retry just failed on. */
   private acquire(avoid: Lease | undefined): void {
-    this.withdraw = this.deps.balancer.acquire(this.service, (lease) => this.send(lease), avoid);
+    // The grant may come later, from the balancer's queue: it runs in this request's guard.
+    this.withdraw = this.deps.balancer.acquire(this.service, this.req.guard.wrap((lease: Lease | ProxyError) => this.send(lease)), avoid);
   }
 
   private send(lease: Lease | ProxyError): void {
@@ -106,7 +107,7 @@ export class ServiceRequest implements AttemptOwner {
     this.tries++;
     const attempt = (this.attempt = new Attempt(this, lease, this.sink, this.policy !== undefined && this.policy.grpcStatuses.size > 0));
     const perTryMs = this.policy?.perTryTimeoutMs;
-    if (perTryMs !== undefined) this.tryTimer = this.deps.clock.setTimeout(() => attempt.timeOut(perTryMs), perTryMs);
+    if (perTryMs !== undefined) this.tryTimer = this.deps.clock.setTimeout(this.req.guard.wrap(() => attempt.timeOut(perTryMs)), perTryMs);
     if (this.req.grpc && this.deadlineAt !== undefined) this.req.headers[GRPC_TIMEOUT] = formatGrpcTimeout(this.deadlineAt - this.deps.clock.now());
     const req = this.body ? { ...this.req, body: this.body.stream() } : this.req;
     this.deps.upstreams.forRequest(lease.endpoint, req.protocol).send(req, attempt);
