@@ -4,6 +4,8 @@
 //   session carries the requests of every app behind it.
 // - rapid reset: a stream the client resets before its response began spends from a ResetBudget; a client that
 //   runs out gets GOAWAY ENHANCE_YOUR_CALM and its connection closed.
+// - header list size: SETTINGS_MAX_HEADER_LIST_SIZE is advertised, but Node enforces it only once the client
+//   has acknowledged the SETTINGS, which an HPACK bomb never does; so each request's decoded size is checked.
 import * as http2 from 'node:http2';
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/log';
@@ -19,6 +21,11 @@ export const EDGE_RESETS: ResetRate = { burst: 200, perSecond: 30 };
 /** A peer proxy relays the cancellations of many apps. */
 export const PEER_RESETS: ResetRate = { burst: 800, perSecond: 30 };
 
+/** What a session from a peer proxy may carry at once, for an edge limit of `edge`. */
+export function peerMaxConcurrentStreams(edge: number): number {
+  return Math.min(edge * PEER_STREAMS_HEADROOM, 2 ** 31 - 1);
+}
+
 export interface SessionLimits {
   maxConcurrentStreams: number;
   clock: Pick<Clock, 'now'>;
@@ -33,7 +40,7 @@ export function limitSession(
   log: Logger,
 ): (stream: http2.ServerHttp2Stream) => void {
   // The server's own SETTINGS carry the edge's limit; a peer's session raises it at once.
-  if (fromPeer) session.settings({ maxConcurrentStreams: limits.maxConcurrentStreams * PEER_STREAMS_HEADROOM });
+  if (fromPeer) session.settings({ maxConcurrentStreams: peerMaxConcurrentStreams(limits.maxConcurrentStreams) });
   const rate = fromPeer ? PEER_RESETS : EDGE_RESETS;
   const budget = new ResetBudget(rate, limits.clock);
   let calmed = false;
@@ -53,4 +60,23 @@ export function limitSession(
       if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR && !stream.headersSent) reset();
     });
   };
+}
+
+/**
+ * Whether a request's headers (as Node's flat [name, value, …] list) are over `limit` bytes, counted as RFC 9113
+ * §6.5.2 does: name and value lengths plus 32 per field.
+ */
+export function headerListTooLarge(rawHeaders: readonly string[], limit: number): boolean {
+  let size = 0;
+  for (let i = 0; i < rawHeaders.length; i++) {
+    size += rawHeaders[i].length + (i % 2 === 0 ? 32 : 0);
+    if (size > limit) return true;
+  }
+  return false;
+}
+
+/** 431, as an HTTP/1 client gets from Node's parser for the same headers. */
+export function refuseTooLargeHeaders(stream: http2.ServerHttp2Stream): void {
+  stream.respond({ ':status': 431, 'content-type': 'text/plain; charset=utf-8' });
+  stream.end('Request Header Fields Too Large\n');
 }

@@ -9,13 +9,13 @@ import type { Logger } from '../../common/log';
 import { connectionInfo } from '../transport/connection-info';
 import { connectionGuard, FaultReporter, Guard, peerOf } from '../transport/guard';
 import { ProxyError } from './errors';
-import { limitSession } from './h2-session';
+import { headerListTooLarge, limitSession, refuseTooLargeHeaders } from './h2-session';
 import { fromHttp1, fromHttp2, ProxyRequest } from './request';
 import { Http1Sink } from './http1-sink';
 import { Http2Sink } from './http2-sink';
 import type { ResponseSink } from './sink';
 
-/** 64 KiB of request headers at most; more gets 431 (Node's parser enforces it). */
+/** 64 KiB of request headers at most; more gets 431 (Node's parser enforces it for HTTP/1, h2-session.ts for h2). */
 export const MAX_HEADER_BYTES = 64 * 1024;
 /**
  * How often Node looks for connections past the header timeout. Its default (30 s) would let a client that
@@ -85,6 +85,11 @@ export function createHttpServers(handlers: HttpHandlers, options: HttpServerOpt
   servers.http1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => connectionGuard(req.socket, faults).run(handlers.upgrade, req, socket, head));
   servers.http1.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => connectionGuard(req.socket, faults).run(handlers.connect, req, socket, head));
   servers.http1.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => connectionGuard(socket, faults).run(answerClientError, err, socket));
+  // Listeners accept half-open connections (opaque TCP needs them), but an HTTP/2 session does not notice its
+  // client's FIN: without this, every client that just closes would leave a connection in CLOSE-WAIT for good.
+  servers.http2.on('connection', (socket: net.Socket) => {
+    socket.allowHalfOpen = false;
+  });
   servers.http2.on('session', (session: http2.ServerHttp2Session) => {
     // The session's own guard: a fault outside any request ends the session with GOAWAY INTERNAL_ERROR.
     const guard = new Guard(faults, peerOf(session.socket), 'connection', (error) => session.destroy(error, http2.constants.NGHTTP2_INTERNAL_ERROR));
@@ -96,11 +101,14 @@ export function createHttpServers(handlers: HttpHandlers, options: HttpServerOpt
     goawayWithProtocolError(session);
     session.setLocalWindowSize(8 << 20);
     const watchResets = limitSession(session, connectionInfo(socket)?.clientId !== undefined, options, guard, log);
-    guard.on(session, 'stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+    guard.on(session, 'stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+      // A reset client stream: the sink notices through 'close'. Attached first: a stream destroyed before it
+      // was emitted still emits its error after this.
+      stream.on('error', () => {});
       watchResets(stream);
-      // HEADERS and RST_STREAM in one read: Node emits the stream after it was already destroyed.
+      // HEADERS and RST_STREAM (or a protocol error) in one read: Node emits the stream already destroyed.
       if (stream.destroyed) return;
-      stream.on('error', () => {}); // a reset client stream; the sink notices through 'close'
+      if (headerListTooLarge(rawHeaders, MAX_HEADER_BYTES)) return refuseTooLargeHeaders(stream);
       let sink: Http2Sink | undefined;
       const requestGuard = guardRequest(guard, () => sink, () => stream.destroyed || stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
       requestGuard.run(() => {
