@@ -90,6 +90,7 @@ export function createHttpServers(handlers: HttpHandlers, options: HttpServerOpt
   servers.http2.on('connection', (socket: net.Socket) => {
     socket.allowHalfOpen = false;
   });
+  // Emitted while the transport layer hands the socket over, inside that connection's guard.
   servers.http2.on('session', (session: http2.ServerHttp2Session) => {
     // The session's own guard: a fault outside any request ends the session with GOAWAY INTERNAL_ERROR.
     const guard = new Guard(faults, peerOf(session.socket), 'connection', (error) => session.destroy(error, http2.constants.NGHTTP2_INTERNAL_ERROR));
