@@ -14,6 +14,8 @@ export const METRIC = {
   retryTotal: 'retry_total',
   retryBudgetExhaustedTotal: 'retry_budget_exhausted_total',
   eventLoopDelaySeconds: 'event_loop_delay_seconds',
+  /** Faults inside the proxy, each contained to its request or connection (proxy/transport/guard.ts), by `direction`. */
+  proxyInternalErrorsTotal: 'proxy_internal_errors_total',
 } as const;
 
 /** Inbound's own metric (beyond Linkerd2's names), by `reason` (proxy_port, not_an_inbound_port). */

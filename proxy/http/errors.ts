@@ -1,6 +1,8 @@
 // Responses the proxy makes itself (CONTRACT.md): 502 upstream connect or protocol error, 503 no endpoints /
 // fail-fast / load shed, 504 timeout, and for an HTTP/1 request it will not forward 400 / 408 / 431 / 501, each
 // with `weft-proxy-error: <reason>`; gRPC callers get the matching grpc-status instead of a bare HTTP status.
+// `internal-error` is a fault inside the proxy, contained to one
+// request (proxy/transport/guard.ts): 502, gRPC INTERNAL, never retried.
 import { describeTlsError, isTlsError } from '../transport/tls-connect';
 
 export type ProxyErrorReason =
@@ -20,7 +22,8 @@ export type ProxyErrorReason =
   | 'header-timeout'
   | 'too-many-headers'
   | 'headers-too-large'
-  | 'unsupported-transfer-coding';
+  | 'unsupported-transfer-coding'
+  | 'internal-error';
 
 export type ProxyErrorStatus = 400 | 403 | 408 | 431 | 501 | 502 | 503 | 504;
 
@@ -44,11 +47,13 @@ const STATUS: Record<ProxyErrorReason, ProxyErrorStatus> = {
   'too-many-headers': 431,
   'headers-too-large': 431,
   'unsupported-transfer-coding': 501,
+  'internal-error': 502,
 };
 
 export const GRPC_UNAVAILABLE = 14;
 export const GRPC_DEADLINE_EXCEEDED = 4;
 export const GRPC_PERMISSION_DENIED = 7;
+export const GRPC_INTERNAL = 13;
 
 export class ProxyError extends Error {
   override name = 'ProxyError';
@@ -65,6 +70,7 @@ export class ProxyError extends Error {
 
   get grpcStatus(): number {
     if (this.status === 403) return GRPC_PERMISSION_DENIED;
+    if (this.reason === 'internal-error') return GRPC_INTERNAL;
     return this.status === 504 ? GRPC_DEADLINE_EXCEEDED : GRPC_UNAVAILABLE;
   }
 }

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import { formatHostPort, HostPort } from '../../common/address';
+import type { FaultReporter, Guard } from '../transport/guard';
 import type { MtlsConnector } from '../transport/tls-connect';
 import { upstreamError } from './errors';
 import { forwardHeaders, Headers, responseHeaders } from './headers';
@@ -16,6 +17,8 @@ export interface UpstreamOptions {
   onConnection?: (socket: Socket, endpoint: string, serverId?: string) => void;
   /** Originates mTLS to endpoints with an identity; absent when the proxy runs without identity. */
   mtls?: MtlsConnector;
+  /** Reports faults of what no request owns, e.g. an h2 session's own events. */
+  faults: FaultReporter;
 }
 
 export class Http1Upstream {
@@ -51,7 +54,7 @@ export class Http1Upstream {
     // (undici takes async iterables; its type declarations do not say so).
     const body =
       req.body === null || req.body instanceof IncomingMessage ? req.body : (req.body.iterator({ destroyOnReturn: false }) as unknown as Readable);
-    this.pool.dispatch({ method: req.method, path: req.path, headers, body }, new ForwardHandler(sink, this.key));
+    this.pool.dispatch({ method: req.method, path: req.path, headers, body }, new ForwardHandler(sink, this.key, req.guard));
   }
 
   close(): Promise<void> {
@@ -59,37 +62,61 @@ export class Http1Upstream {
   }
 }
 
-/** Relays undici's response callbacks to the sink, pausing the upstream when the client reads slowly. */
+/**
+ * Relays undici's response callbacks to the sink, pausing the upstream when the client reads slowly. Every
+ * callback runs in the request's guard (a throw inside undici's parser would otherwise end up anywhere).
+ */
 class ForwardHandler implements Dispatcher.DispatchHandler {
   private headers?: Headers;
 
   constructor(
     private readonly sink: UpstreamSink,
     private readonly endpoint: string,
+    private readonly guard: Guard,
   ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.sink.onAbort(() => controller.abort(new Error('client went away')));
+    try {
+      this.sink.onAbort(this.guard.wrap(() => controller.abort(new Error('client went away'))));
+    } catch (err) {
+      this.guard.fault(err);
+    }
   }
 
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
-    if (statusCode < 200) return this.sink.informational(statusCode, responseHeaders(headers));
-    this.headers = responseHeaders(headers);
-    this.sink.head(statusCode, this.headers);
+    try {
+      if (statusCode < 200) return this.sink.informational(statusCode, responseHeaders(headers));
+      this.headers = responseHeaders(headers);
+      this.sink.head(statusCode, this.headers);
+    } catch (err) {
+      this.guard.fault(err);
+    }
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.sink.data(chunk)) {
-      controller.pause();
-      this.sink.onDrain(() => controller.resume());
+    try {
+      if (!this.sink.data(chunk)) {
+        controller.pause();
+        this.sink.onDrain(this.guard.wrap(() => controller.resume()));
+      }
+    } catch (err) {
+      this.guard.fault(err);
     }
   }
 
   onResponseEnd(_c: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
-    this.sink.end(trailers ? responseHeaders(trailers) : undefined, this.headers);
+    try {
+      this.sink.end(trailers ? responseHeaders(trailers) : undefined, this.headers);
+    } catch (err) {
+      this.guard.fault(err);
+    }
   }
 
   onResponseError(_c: Dispatcher.DispatchController, error: Error): void {
-    this.sink.fail(upstreamError(error, this.endpoint));
+    try {
+      this.sink.fail(upstreamError(error, this.endpoint));
+    } catch (err) {
+      this.guard.fault(err);
+    }
   }
 }

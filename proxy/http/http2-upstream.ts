@@ -5,6 +5,7 @@ import * as http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { formatHostPort, HostPort } from '../../common/address';
 import { ORIG_PROTO } from '../../common/contract';
+import { Guard } from '../transport/guard';
 import { upstreamError } from './errors';
 import { forwardHeaders, Headers, responseHeaders } from './headers';
 import type { UpstreamOptions } from './http1-upstream';
@@ -52,8 +53,8 @@ export class Http2Upstream {
       return;
     }
     if (req.body) req.body.pipe(stream);
-    sink.onAbort(() => cancel.abort());
-    relay(stream, sink, this.key);
+    sink.onAbort(req.guard.wrap(() => cancel.abort()));
+    relay(stream, sink, this.key, req.guard);
   }
 
   close(): void {
@@ -67,17 +68,22 @@ export class Http2Upstream {
       maxSendHeaderBlockLength: MAX_SEND_HEADER_BLOCK_BYTES,
       createConnection: () => this.openSocket(),
     });
-    const timer = setTimeout(() => session.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), this.options.connectTimeoutMs);
-    session.once('connect', () => {
+    // The session's own events belong to no request: a fault in them closes the session, and its streams fail.
+    const guard = new Guard(this.options.faults, this.key, 'connection', () => session.destroy());
+    const timer = setTimeout(
+      guard.wrap(() => session.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' }))),
+      this.options.connectTimeoutMs,
+    );
+    guard.once(session, 'connect', () => {
       clearTimeout(timer);
       session.setLocalWindowSize(SESSION_SETTINGS.initialWindowSize! * 8);
     });
-    session.once('close', () => {
+    guard.once(session, 'close', () => {
       clearTimeout(timer);
       if (this.session === session) this.session = undefined;
     });
     // New requests go to a fresh session once the peer says goodbye; in-flight streams finish on this one.
-    session.once('goaway', () => {
+    guard.once(session, 'goaway', () => {
       if (this.session === session) this.session = undefined;
     });
     session.on('error', () => {}); // each stream reports its own failure
@@ -97,8 +103,9 @@ export class Http2Upstream {
 }
 
 /**
- * Relays one stream's response to the sink as head → data → end, or one failure. A response whose HEADERS
- * frame ends the stream (gRPC Trailers-Only) is passed on as one, so it stays a single frame on the far side.
+ * Relays one stream's response to the sink as head → data → end, or one failure, each event in the request's
+ * guard. A response whose HEADERS frame ends the stream (gRPC Trailers-Only) is passed on as one, so it stays
+ * a single frame on the far side.
  *
  * Node emits 'response' on process.nextTick but pushes DATA as soon as it parses it, so when HEADERS and
  * DATA are parsed in one pass (a busy mTLS session under load) a 'data' listener added up front hears the body
@@ -106,7 +113,7 @@ export class Http2Upstream {
  * buffer, under HTTP/2 flow control. 'end', 'error' and 'close' may all follow each other: only the first
  * that settles the response counts.
  */
-function relay(stream: http2.ClientHttp2Stream, sink: UpstreamSink, endpoint: string): void {
+function relay(stream: http2.ClientHttp2Stream, sink: UpstreamSink, endpoint: string, guard: Guard): void {
   let headers: Headers | undefined;
   let trailers: Headers | undefined;
   /** The sink has heard the end or a failure, its last word. */
@@ -116,39 +123,39 @@ function relay(stream: http2.ClientHttp2Stream, sink: UpstreamSink, endpoint: st
     settled = true;
     sink.fail(upstreamError(err, endpoint));
   };
-  stream.on('headers', (h) => {
+  guard.on(stream, 'headers', (h: http2.IncomingHttpHeaders) => {
     // Node emits 'headers' for 1xx before the response (and for a non-final HEADERS after it, which has no :status).
     const status = Number(h[':status']);
     if (status >= 100 && status < 200) sink.informational(status, responseHeaders(h));
   });
-  stream.once('response', (h, flags) => {
+  guard.once(stream, 'response', (h: http2.IncomingHttpHeaders, flags: number) => {
     const status = Number(h[':status']);
     headers = responseHeaders(h);
     const headersOnly = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
     if (headersOnly) settled = true;
     sink.head(status, headers, headersOnly);
-    stream.on('data', (chunk: Buffer) => {
+    guard.on(stream, 'data', (chunk: Buffer) => {
       if (!sink.data(chunk)) {
         stream.pause();
-        sink.onDrain(() => stream.resume());
+        sink.onDrain(guard.wrap(() => stream.destroyed || stream.resume()));
       }
     });
   });
-  stream.on('trailers', (t) => {
+  guard.on(stream, 'trailers', (t: http2.IncomingHttpHeaders) => {
     trailers = responseHeaders(t);
   });
-  stream.on('end', () => {
+  guard.on(stream, 'end', () => {
     if (settled) return;
     settled = true;
     sink.end(trailers, headers);
   });
-  stream.on('error', (err) => {
+  guard.on(stream, 'error', (err: Error) => {
     // Node's http2 streams do not destroy themselves on error (a failed write leaves the stream open, and its
     // response may still arrive): the request has failed, so the stream is cancelled.
     if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
     failed(err);
   });
-  stream.on('close', () => {
+  guard.on(stream, 'close', () => {
     // Reset without an error event (e.g. RST_STREAM CANCEL from the peer): the response is incomplete.
     if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
       failed(Object.assign(new Error(`stream reset with code ${stream.rstCode}`), { code: 'ERR_HTTP2_STREAM_ERROR' }));

@@ -27,6 +27,7 @@ import type { ProxyRegistry } from '../metrics/registry';
 import { trackConnection } from '../metrics/tcp';
 import { acceptConnection, AcceptOptions, serveDetected } from '../transport/accept';
 import { setConnectionInfo } from '../transport/connection-info';
+import { connectionGuard, FaultReporter } from '../transport/guard';
 import { connectTo, splice } from '../transport/opaque';
 import { originalDestination } from '../transport/original-dst';
 import { readTransportHeader } from '../transport/transport-header';
@@ -37,10 +38,11 @@ import { InboundTls } from './tls';
 
 /** `proxyPorts`: the proxy's own ports, which inbound never connects to (filled in as the listeners bind). */
 export function createInbound(config: Config, registry: ProxyRegistry, log: Logger, proxyPorts: ReadonlyMap<number, ProxyPortName>, identity?: LocalIdentity) {
+  const faults = new FaultReporter(log, registry.internalErrorsTotal, 'inbound');
   const onUpstream = (socket: net.Socket, endpoint: string) =>
     trackConnection(registry, socket, { direction: 'inbound', peer: 'dst', target_addr: endpoint, ...noTls(NO_TLS_REASON.loopback) });
   const idle = { idleMs: config.idleCacheTimeoutMs, clock: systemClock };
-  const upstreams = new Upstreams({ connectTimeoutMs: config.inboundConnectTimeoutMs, onConnection: onUpstream }, idle);
+  const upstreams = new Upstreams({ connectTimeoutMs: config.inboundConnectTimeoutMs, onConnection: onUpstream, faults }, idle);
   const apps = new InboundApps(config.inboundAppAddr, { proxyPorts, appPorts: config.inboundPorts }, registry, log, idle);
   const http = new InboundHttp(apps, upstreams, registry, identity ? NO_TLS_REASON.fromRemote : NO_TLS_REASON.disabled, idle);
 
@@ -75,20 +77,20 @@ export function createInbound(config: Config, registry: ProxyRegistry, log: Logg
       upgrade: (req, socket, head) => {
         const app = apps.forConnection(req.socket);
         if (app instanceof ProxyError) return writeRawError(socket, app);
-        void forwardUpgrade(req, socket, head, () => connectTo(app.addr, config.inboundConnectTimeoutMs), app.key);
+        return forwardUpgrade(req, socket, head, () => connectTo(app.addr, config.inboundConnectTimeoutMs), app.key);
       },
     },
-    config.httpHeaderTimeoutMs,
+    { headerTimeoutMs: config.httpHeaderTimeoutMs, maxHeaders: config.httpMaxHeaders, maxConcurrentStreams: config.http2MaxConcurrentStreams, faults, clock: systemClock },
     log,
-    config.httpMaxHeaders,
   );
 
   const appPort = (origDst: HostPort | undefined) => (origDst ?? config.inboundAppAddr)?.port;
   const detected: AcceptOptions = {
     servers,
     detectTimeoutMs: config.detectProtocolTimeoutMs,
+    faults,
     isOpaque: (origDst) => config.inboundOpaquePorts.has(appPort(origDst) ?? 0),
-    opaque: (s) => void forward(s, apps.forConnection(s)),
+    opaque: (s) => forward(s, apps.forConnection(s)),
   };
   const passthrough: AcceptOptions = { ...detected, isOpaque: () => true };
 
@@ -100,18 +102,18 @@ export function createInbound(config: Config, registry: ProxyRegistry, log: Logg
     const origDst = originalDestination(raw);
     setConnectionInfo(socket, { origDst, clientId });
     socket.on('error', () => {}); // as for plaintext: the socket's next owner reports failures
-    if (socket.alpnProtocol === OPAQUE_TRANSPORT_ALPN) return void fromTransport(socket, raw.localAddress ?? '127.0.0.1');
+    if (socket.alpnProtocol === OPAQUE_TRANSPORT_ALPN) return connectionGuard(socket, faults).run(fromTransport, socket, raw.localAddress ?? '127.0.0.1');
     if (socket.alpnProtocol === 'h2') return void servers.http2.emit('connection', socket);
     serveDetected(socket, origDst, detected); // HTTP/1.1 (an Upgrade between proxies) or no ALPN
   };
-  const inboundTls = identity ? new InboundTls(identity, config.detectProtocolTimeoutMs, registry, log, { plain, terminated }) : undefined;
+  const inboundTls = identity ? new InboundTls(identity, config.detectProtocolTimeoutMs, registry, log, faults, { plain, terminated }) : undefined;
 
   return {
     servers,
     upstreams,
     onConnection(socket: net.Socket): void {
-      if (inboundTls) inboundTls.onConnection(socket);
-      else plain(socket, NO_TLS_REASON.disabled);
+      const guard = connectionGuard(socket, faults);
+      guard.run(() => (inboundTls ? inboundTls.onConnection(socket, guard) : plain(socket, NO_TLS_REASON.disabled)));
     },
   };
 }

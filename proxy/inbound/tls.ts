@@ -10,7 +10,9 @@ import type { LocalIdentity } from '../identity/local-identity';
 import { NO_TLS_REASON, noTls, NoTlsReason, TlsLabels } from '../metrics/labels';
 import type { ProxyRegistry } from '../metrics/registry';
 import { trackConnection } from '../metrics/tcp';
+import { connectionGuard, FaultReporter, Guard } from '../transport/guard';
 import { MtlsAcceptor } from '../transport/tls-accept';
+import type { ClientHello } from '../transport/client-hello';
 import { detectTls } from '../transport/tls-detect';
 
 export interface InboundTlsRoutes {
@@ -34,30 +36,35 @@ export class InboundTls {
     private readonly detectTimeoutMs: number,
     private readonly registry: ProxyRegistry,
     private readonly log: Logger,
+    faults: FaultReporter,
     private readonly routes: InboundTlsRoutes,
   ) {
+    // tls.Server calls these from its own events: each runs in the new TLS connection's guard.
     this.acceptor = new MtlsAcceptor({}, detectTimeoutMs, {
-      secure: (socket, clientId) => {
-        const raw = this.handshaking.get(peerKey(socket));
-        this.handshaking.delete(peerKey(socket));
-        this.track(socket, { tls: 'true', client_id: clientId });
-        if (raw) routes.terminated(socket, raw, clientId);
-        else socket.destroy(); // the raw connection closed during the handshake
-      },
-      refused: (socket, reason, code) => {
-        this.handshaking.delete(peerKey(socket));
-        this.log.warn({ client: socket.remoteAddress, reason, code }, 'inbound mTLS handshake refused');
-        this.track(socket, noTls(NO_TLS_REASON.fromRemote), code);
-      },
+      secure: (socket, clientId) =>
+        connectionGuard(socket, faults).run(() => {
+          const raw = this.handshaking.get(peerKey(socket));
+          this.handshaking.delete(peerKey(socket));
+          this.track(socket, { tls: 'true', client_id: clientId });
+          if (raw) routes.terminated(socket, raw, clientId);
+          else socket.destroy(); // the raw connection closed during the handshake
+        }),
+      refused: (socket, reason, code) =>
+        connectionGuard(socket, faults).run(() => {
+          this.handshaking.delete(peerKey(socket));
+          this.log.warn({ client: socket.remoteAddress, reason, code }, 'inbound mTLS handshake refused');
+          this.track(socket, noTls(NO_TLS_REASON.fromRemote), code);
+        }),
     });
     identity.onChange((credentials) => this.acceptor.setContext((this.acceptorContext = credentials.options)));
     const current = identity.current();
     if (current) this.acceptor.setContext((this.acceptorContext = current.options));
   }
 
-  onConnection(socket: net.Socket): void {
+  /** Runs in the connection's guard, as do the callbacks it makes. */
+  onConnection(socket: net.Socket, guard: Guard): void {
     socket.on('error', () => {}); // whoever owns the socket next reports failures; an early reset just closes
-    void detectTls(socket, this.detectTimeoutMs).then((hello) => {
+    void detectTls(socket, this.detectTimeoutMs, guard).then(guard.wrap((hello: ClientHello | undefined) => {
       if (hello === undefined) return void socket.destroy();
       switch (hello.kind) {
         case 'not-tls':
@@ -70,7 +77,7 @@ export class InboundTls {
           this.track(socket, noTls(NO_TLS_REASON.fromRemote), 'malformed_client_hello');
           socket.destroy();
       }
-    });
+    }));
   }
 
   private terminate(socket: net.Socket): void {

@@ -23,6 +23,7 @@ export class ProxyRegistry {
   readonly eventLoopDelay: EventLoopDelayHistogram;
   /** Removes the tcp_* series of label sets unused for the idle timeout. */
   readonly tcpSeries: TcpSeries;
+  readonly internalErrorsTotal: Counter<'direction'>;
 
   constructor(idle: IdlePolicy) {
     const registers = [this.registry];
@@ -43,5 +44,6 @@ export class ProxyRegistry {
     this.tcpWriteBytesTotal = new Counter({ name: METRIC.tcpWriteBytesTotal, help: 'Bytes written to peers', labelNames: TCP_LABELS, registers });
     this.eventLoopDelay = new EventLoopDelayHistogram(this.registry);
     this.tcpSeries = new TcpSeries(this, idle);
+    this.internalErrorsTotal = new Counter({ name: METRIC.proxyInternalErrorsTotal, help: 'Faults inside the proxy, each contained to its request or connection', labelNames: ['direction'], registers });
   }
 }

@@ -34,7 +34,7 @@ export class OutboundHttp {
     if (override !== undefined) delete req.headers[DST_OVERRIDE];
     // An authority discovery has not been asked about yet: its first request waits for the first answer.
     const firstAnswer = this.discovery.firstAnswer?.(authority);
-    if (firstAnswer) void firstAnswer.then(() => this.route(req, sink, socket, authority));
+    if (firstAnswer) void firstAnswer.then(req.guard.wrap(() => this.route(req, sink, socket, authority)));
     else this.route(req, sink, socket, authority);
   }
 

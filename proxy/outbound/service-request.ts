@@ -55,13 +55,13 @@ export class ServiceRequest implements AttemptOwner {
     const timeoutMs = earliest(service.policy.timeoutMs, req.grpc ? parseGrpcTimeout(req.headers[GRPC_TIMEOUT]) : undefined);
     if (timeoutMs !== undefined) {
       this.deadlineAt = deps.clock.now() + timeoutMs;
-      this.deadlineTimer = deps.clock.setTimeout(() => this.expire(timeoutMs), timeoutMs);
+      this.deadlineTimer = deps.clock.setTimeout(req.guard.wrap(() => this.expire(timeoutMs)), timeoutMs);
     }
   }
 
   start(): void {
     this.deps.budget.deposit();
-    this.sink.onAbort(() => this.cancel());
+    this.sink.onAbort(this.req.guard.wrap(() => this.cancel()));
     this.acquire(undefined);
   }
 
@@ -100,10 +100,11 @@ export class ServiceRequest implements AttemptOwner {
     let granted = false;
     const withdraw = this.deps.balancer.acquire(
       this.service,
-      (lease) => {
+      // The grant may come later, from the balancer's queue: it runs in this request's guard.
+      this.req.guard.wrap((lease: Lease | ProxyError) => {
         granted = true;
         this.send(lease);
-      },
+      }),
       avoid,
     );
     // A grant that came at once may have led (a try failing on the spot, then a retry) to another acquire that
@@ -123,7 +124,7 @@ export class ServiceRequest implements AttemptOwner {
     this.tries++;
     const attempt = (this.attempt = new Attempt(this, lease, this.sink, this.policy !== undefined && this.policy.grpcStatuses.size > 0));
     const perTryMs = this.policy?.perTryTimeoutMs;
-    if (perTryMs !== undefined) this.tryTimer = this.deps.clock.setTimeout(() => attempt.timeOut(perTryMs), perTryMs);
+    if (perTryMs !== undefined) this.tryTimer = this.deps.clock.setTimeout(this.req.guard.wrap(() => attempt.timeOut(perTryMs)), perTryMs);
     if (this.req.grpc && this.deadlineAt !== undefined) this.req.headers[GRPC_TIMEOUT] = formatGrpcTimeout(this.deadlineAt - this.deps.clock.now());
     const req = this.body ? { ...this.req, body: this.body.stream() } : this.req;
     this.deps.upstreams.forRequest(lease.endpoint, req.protocol).send(req, attempt);

@@ -6,6 +6,7 @@
 // Metrics: TCP per connection (tcp.ts), HTTP per target (targets.ts) recorded in the response sinks, retries
 // per target (retry-metrics.ts).
 import type * as net from 'node:net';
+import type { HostPort } from '../../common/address';
 import { performance } from 'node:perf_hooks';
 import { systemClock } from '../../common/clock';
 import { TLS_TRUE } from '../../common/contract';
@@ -21,6 +22,7 @@ import { NO_TLS_REASON, noTls, outboundLabels } from '../metrics/labels';
 import type { ProxyRegistry } from '../metrics/registry';
 import { trackConnection } from '../metrics/tcp';
 import { acceptConnection } from '../transport/accept';
+import { connectionGuard, FaultReporter } from '../transport/guard';
 import { MtlsConnector } from '../transport/tls-connect';
 import { OutboundHttp } from './http';
 import { RetryBudget } from './retry-budget';
@@ -34,12 +36,13 @@ const preciseClock = { ...systemClock, now: () => performance.now() };
 export function createOutbound(config: Config, discovery: Discovery, registry: ProxyRegistry, log: Logger, identity?: LocalIdentity) {
   // Endpoints with an identity get mTLS, once this proxy has a certificate to present (proxy/identity/).
   const mtls = identity ? new MtlsConnector(identity) : undefined;
+  const faults = new FaultReporter(log, registry.internalErrorsTotal, 'outbound');
   const onUpstream = (socket: net.Socket, endpoint: string, serverId?: string) =>
     trackConnection(registry, socket, { direction: 'outbound', peer: 'dst', target_addr: endpoint, ...(serverId ? { tls: TLS_TRUE, server_id: serverId } : noTls(NO_TLS_REASON.notProvidedByDiscovery)) });
   // Pools, sessions, targets and passthrough endpoints forget what goes unused (DESIGN.md); pools and sessions
   // of an endpoint discovery removed close at once.
   const idle = { idleMs: config.idleCacheTimeoutMs, clock: systemClock };
-  const upstreams = new Upstreams({ connectTimeoutMs: config.outboundConnectTimeoutMs, onConnection: onUpstream, mtls }, idle);
+  const upstreams = new Upstreams({ connectTimeoutMs: config.outboundConnectTimeoutMs, onConnection: onUpstream, mtls, faults }, idle);
   discovery.onEndpointRemoved?.((endpoint) => upstreams.forget(endpoint));
   const retryMetrics = new RetryMetrics(registry);
   const http = new OutboundHttp(discovery, idle, {
@@ -55,23 +58,26 @@ export function createOutbound(config: Config, discovery: Discovery, registry: P
   const servers: HttpServers = createHttpServers(
     {
       request: (req, sink, socket) => http.handle(req, sink, socket),
-      connect: (req, socket, head) => void tcp.connect(req, socket, head),
-      upgrade: (req, socket, head) => void tcp.upgrade(req, socket, head),
+      connect: (req, socket, head) => tcp.connect(req, socket, head),
+      upgrade: (req, socket, head) => tcp.upgrade(req, socket, head),
     },
-    config.httpHeaderTimeoutMs,
+    { headerTimeoutMs: config.httpHeaderTimeoutMs, maxHeaders: config.httpMaxHeaders, maxConcurrentStreams: config.http2MaxConcurrentStreams, faults, clock: preciseClock },
     log,
-    config.httpMaxHeaders,
   );
+  const accept = {
+    servers,
+    detectTimeoutMs: config.detectProtocolTimeoutMs,
+    faults,
+    isOpaque: (origDst: HostPort | undefined) => origDst !== undefined && config.outboundOpaquePorts.has(origDst.port),
+    opaque: (s: net.Socket, origDst: HostPort | undefined) => tcp.opaque(s, origDst),
+  };
   return {
     servers,
     upstreams,
     onConnection(socket: net.Socket): void {
-      trackConnection(registry, socket, { direction: 'outbound', peer: 'src', ...noTls(NO_TLS_REASON.loopback) });
-      acceptConnection(socket, {
-        servers,
-        detectTimeoutMs: config.detectProtocolTimeoutMs,
-        isOpaque: (origDst) => origDst !== undefined && config.outboundOpaquePorts.has(origDst.port),
-        opaque: (s, origDst) => void tcp.opaque(s, origDst),
+      connectionGuard(socket, faults).run(() => {
+        trackConnection(registry, socket, { direction: 'outbound', peer: 'src', ...noTls(NO_TLS_REASON.loopback) });
+        acceptConnection(socket, accept);
       });
     },
   };

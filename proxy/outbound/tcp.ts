@@ -11,7 +11,7 @@ import type { Logger } from '../../common/log';
 import { Endpoint, normalizeAuthority } from '../discovery/types';
 import { ProxyError, upstreamError } from '../http/errors';
 import { writeRawError } from '../http/raw-response';
-import { fromHttp1 } from '../http/request';
+import { http1Target } from '../http/request';
 import { forwardUpgrade } from '../http/upgrade';
 import { connectTo, splice } from '../transport/opaque';
 import type { MtlsConnector } from '../transport/tls-connect';
@@ -51,7 +51,7 @@ export class OutboundTcp {
   }
 
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const authority = normalizeAuthority(fromHttp1(req).authority);
+    const authority = normalizeAuthority(http1Target(req).authority);
     const endpoint = await this.http.resolve(authority, req.socket);
     if (endpoint instanceof ProxyError) return this.refuse(socket, authority, endpoint);
     const error = await forwardUpgrade(req, socket, head, () => this.open(endpoint, 'http/1.1'), endpoint.key);

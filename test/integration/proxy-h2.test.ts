@@ -1,6 +1,6 @@
 // Plain HTTP/2 (prior knowledge) through one proxy to an h2 server: bodies both ways, trailers, many streams
-// on one connection; and a client that breaks the protocol after the preface gets GOAWAY(PROTOCOL_ERROR)
-// without disturbing anyone else.
+// on one connection; and a client that breaks the protocol after the preface, or whose preface is broken, gets
+// GOAWAY(PROTOCOL_ERROR) without disturbing anyone else.
 import * as net from 'node:net';
 import t from 'tap';
 import { formatHostPort } from '../../common/address';
@@ -85,6 +85,31 @@ t.test('h2 through the outbound proxy', async (t) => {
     t.equal(goaway?.payload.readUInt32BE(4), PROTOCOL_ERROR, 'with error code PROTOCOL_ERROR');
 
     const res = await h2Request(h2Connect(t, proxy.outbound), { ':method': 'GET', ':path': '/after', ':authority': AUTHORITY });
+    t.equal(res.status, 200, 'a well-behaved client is served afterwards');
+  });
+
+  t.test('bytes that start like the preface but are not it get GOAWAY(PROTOCOL_ERROR), not an HTTP/1 400', async (t) => {
+    for (const [port, addr] of [['outbound', proxy.outbound], ['inbound', proxy.inbound]] as const) {
+      for (const bytes of ['PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n', 'PRI * HTTP/2.0\n\n']) {
+        const socket = net.connect(addr.port, addr.host);
+        await new Promise((resolve) => socket.once('connect', resolve));
+        // The proxy's FIN, not readFrames giving up after its wait.
+        const closed = new Promise<boolean>((resolve) => {
+          socket.once('end', () => resolve(true)).once('close', () => resolve(false));
+        });
+        const received = new Promise<Buffer>((resolve) => {
+          const chunks: Buffer[] = [];
+          socket.on('data', (c: Buffer) => chunks.push(c)).once('close', () => resolve(Buffer.concat(chunks)));
+        });
+        const frames = readFrames(socket, 5000);
+        socket.write(bytes);
+        const goaway = (await frames).find((f) => f.type === FRAME_GOAWAY);
+        t.equal(goaway?.payload.readUInt32BE(4), PROTOCOL_ERROR, `${port}, ${JSON.stringify(bytes)}: GOAWAY(PROTOCOL_ERROR)`);
+        t.notMatch((await received).toString('latin1'), /HTTP\/1\.1/, 'no HTTP/1 answer');
+        t.ok(await closed, 'and the proxy closed the connection');
+      }
+    }
+    const res = await h2Request(h2Connect(t, proxy.outbound), { ':method': 'GET', ':path': '/after-bad-preface', ':authority': AUTHORITY });
     t.equal(res.status, 200, 'a well-behaved client is served afterwards');
   });
 });

@@ -8,6 +8,7 @@
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { Duplex, PassThrough } from 'node:stream';
+import { guardProbe } from '../../../fixtures/guard-probe';
 import t, { type Test } from 'tap';
 import type { HostPort } from '../../../../common/address';
 import type { ProxyError } from '../../../../proxy/http/errors';
@@ -60,7 +61,8 @@ class RecordingSink implements UpstreamSink {
   }
 }
 
-const request: ProxyRequest = { method: 'GET', authority: 'web.test', path: '/', headers: {}, body: null, grpc: false, protocol: 'HTTP/2' };
+const probe = guardProbe();
+const request: ProxyRequest = { method: 'GET', authority: 'web.test', path: '/', headers: {}, body: null, grpc: false, protocol: 'HTTP/2', guard: probe.guard };
 
 /** An h2 server whose streams are answered by `answer`, closed when the test ends. */
 async function h2Server(t: Test, answer: (stream: http2.ServerHttp2Stream) => void): Promise<HostPort> {
@@ -102,7 +104,7 @@ function upstreamOverJsStream(t: Test, addr: HostPort): Http2Upstream {
       return duplex;
     },
   } as unknown as MtlsConnector;
-  const upstream = new Http2Upstream(addr, { connectTimeoutMs: DEADLINE_MS, mtls }, 'web.test.identity');
+  const upstream = new Http2Upstream(addr, { connectTimeoutMs: DEADLINE_MS, mtls, faults: probe.reporter }, 'web.test.identity');
   t.teardown(() => upstream.close());
   return upstream;
 }

@@ -1,6 +1,7 @@
 // A request's tries must never write into the client's sink once it has its answer: the two ways that
 // happened (a failed try left live, a retry left waiting in the balancer after the deadline) and the
 // Trailers-Only shape of a gRPC answer on its way through an attempt.
+import { guardProbe } from '../../../fixtures/guard-probe';
 import t from 'tap';
 import type { Balancer } from '../../../../proxy/balance/balancer';
 import { EndpointLoad, Lease } from '../../../../proxy/balance/endpoint-load';
@@ -61,7 +62,7 @@ function setup(options: { immediate: number; retry?: Service['policy']['retry'];
   let sends = 0;
   const upstreams = { forRequest: () => ({ send: (_req: ProxyRequest, sink: UpstreamSink) => onSend(sink, ++sends) }) } as unknown as Upstreams;
   const service: Service = { authority: 'web.test:80', endpoints: [ENDPOINT], policy: { retry: options.retry, timeoutMs: options.timeoutMs } };
-  const req: ProxyRequest = { method: 'GET', authority: service.authority, path: '/', headers: {}, body: null, grpc: options.grpc ?? false, protocol: 'HTTP/1.1' };
+  const req: ProxyRequest = { method: 'GET', authority: service.authority, path: '/', headers: {}, body: null, grpc: options.grpc ?? false, protocol: 'HTTP/1.1', guard: guardProbe().guard };
   const request = new ServiceRequest(req, client, service, {
     balancer: balancer as unknown as Balancer,
     upstreams,
