@@ -8,6 +8,7 @@
 //   has acknowledged the SETTINGS, which an HPACK bomb never does; so each request's decoded size is checked.
 import * as http2 from 'node:http2';
 import type { Clock } from '../../common/clock';
+import { PROXY_ERROR } from '../../common/contract';
 import type { Logger } from '../../common/log';
 import type { Guard } from '../transport/guard';
 import { ResetBudget, ResetRate } from './reset-budget';
@@ -77,6 +78,6 @@ export function headerListTooLarge(rawHeaders: readonly string[], limit: number)
 
 /** 431, as an HTTP/1 client gets from Node's parser for the same headers. */
 export function refuseTooLargeHeaders(stream: http2.ServerHttp2Stream): void {
-  stream.respond({ ':status': 431, 'content-type': 'text/plain; charset=utf-8' });
+  stream.respond({ ':status': 431, 'content-type': 'text/plain; charset=utf-8', [PROXY_ERROR]: 'headers-too-large' });
   stream.end('Request Header Fields Too Large\n');
 }

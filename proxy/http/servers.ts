@@ -29,6 +29,8 @@ const HEADER_TIMEOUT_CHECK_MS = 1_000;
  * for its Host line, with room to spare. The far proxy must take every request the near one let through.
  */
 const HOP_HEADER_PAIRS = 8;
+/** HPACK counts each field as name + value + 32 bytes (RFC 7541 §4.1); an HTTP/1 line is name + value + 4. */
+const HPACK_FIELD_OVERHEAD = 32;
 
 /** Each may return a promise: its rejection is a fault of that request or connection, like a throw. */
 export interface HttpHandlers {
@@ -60,6 +62,9 @@ export interface HttpServers {
 
 export function createHttpServers(handlers: HttpHandlers, options: HttpServerOptions, log: Logger): HttpServers {
   const { faults, maxHeaders } = options;
+  // The HTTP/2 header list limit that takes every head the HTTP/1 server accepts (HTTP/1 requests from a peer
+  // proxy arrive over h2): 64 KiB plus HPACK's per-field overhead for as many fields as a request may have.
+  const maxHeaderListBytes = MAX_HEADER_BYTES + HPACK_FIELD_OVERHEAD * (maxHeaders + HOP_HEADER_PAIRS);
   const sessions = new Set<http2.ServerHttp2Session>();
   const servers: HttpServers = {
     draining: false,
@@ -83,7 +88,7 @@ export function createHttpServers(handlers: HttpHandlers, options: HttpServerOpt
     http2: http2.createServer({
       maxHeaderListPairs: Math.max(512, maxHeaders + HOP_HEADER_PAIRS),
       maxSessionMemory: 64,
-      settings: { initialWindowSize: 1 << 20, maxConcurrentStreams: options.maxConcurrentStreams, maxHeaderListSize: MAX_HEADER_BYTES },
+      settings: { initialWindowSize: 1 << 20, maxConcurrentStreams: options.maxConcurrentStreams, maxHeaderListSize: maxHeaderListBytes },
     }),
     drain() {
       servers.draining = true;
@@ -131,7 +136,7 @@ export function createHttpServers(handlers: HttpHandlers, options: HttpServerOpt
       watchResets(stream);
       // HEADERS and RST_STREAM (or a protocol error) in one read: Node emits the stream already destroyed.
       if (stream.destroyed) return;
-      if (headerListTooLarge(rawHeaders, MAX_HEADER_BYTES)) return refuseTooLargeHeaders(stream);
+      if (headerListTooLarge(rawHeaders, maxHeaderListBytes)) return refuseTooLargeHeaders(stream);
       let sink: Http2Sink | undefined;
       const requestGuard = guardRequest(guard, () => sink, () => stream.destroyed || stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
       requestGuard.run(() => {
