@@ -51,5 +51,7 @@ function runIptables(iptablesBin: string, args: readonly string[]): Promise<Outc
 function advice(failures: string): string {
   if (/permission denied|you must be root/i.test(failures)) return 'run with the NET_ADMIN capability (as root in the pod)';
   if (/not found/.test(failures)) return 'install iptables or pass --iptables-bin';
+  // A container with a read-only root filesystem: iptables-legacy cannot take /run/xtables.lock.
+  if (/lock file/i.test(failures)) return 'mount a writable directory (an emptyDir) at /run, where iptables-legacy takes its lock, or use --iptables-mode nft';
   return 'check that the kernel supports the nat table and the owner, multiport and comment matches, or try --iptables-mode legacy (or nft)';
 }

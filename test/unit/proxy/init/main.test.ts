@@ -25,10 +25,12 @@ interface FakeOptions {
   listing?: string | null;
   /** Any command containing this fails with an iptables-like message. */
   failOn?: string;
+  /** The message of that failure. */
+  failMessage?: string;
 }
 
 /** A fake iptables named `name` in `dir` that appends its arguments to a log. */
-function fakeIptables(dir: string, name: string, { listing = FRESH_POD, failOn = '' }: FakeOptions = {}): { bin: string; calls: () => string[] } {
+function fakeIptables(dir: string, name: string, { listing = FRESH_POD, failOn = '', failMessage = 'iptables v1.8.9 (nf_tables): unknown option \\"--to-port\\"' }: FakeOptions = {}): { bin: string; calls: () => string[] } {
   const log = path.join(dir, `${name}.log`);
   const bin = path.join(dir, name);
   const listingFile = path.join(dir, `${name}.listing`);
@@ -43,7 +45,7 @@ if [ '${listing === null}' = true ]; then
 fi
 if [ "$3" = -S ]; then cat '${listingFile}'; exit 0; fi
 if [ -n '${failOn}' ] && echo "$*" | grep -q -e '${failOn}'; then
-  echo "iptables v1.8.9 (nf_tables): unknown option \\"--to-port\\"" >&2; echo "Try iptables -h" >&2; exit 2
+  echo "${failMessage}" >&2; echo "Try iptables -h" >&2; exit 2
 fi
 exit 0
 `,
@@ -129,6 +131,13 @@ t.test('a failing rule stops the run with one error line naming it, exit 1', asy
   t.equal(lines.length, 1, 'one line, no stack trace');
   t.match(lines[0], /^weft-proxy-init: error: iptables v1\.8\.9 \(nf_tables\): unknown option "--to-port" while running `.* -A PROXY_INIT_REDIRECT -p tcp -j REDIRECT --to-port 4143 .*`; /);
   t.notOk(fake.calls().some((c) => c.includes('PROXY_INIT_OUTPUT -m owner')), 'nothing after the failed rule ran');
+});
+
+t.test('iptables-legacy without a writable /run (a read-only root filesystem) gets advice on its lock', async (t) => {
+  const fake = fakeIptables(t.testdir(), 'iptables-legacy', { failOn: '-N', failMessage: "Fatal: can't open lock file /run/xtables.lock: Read-only file system" });
+  const { code, stderr } = await run(['--iptables-bin', fake.bin]);
+  t.equal(code, 1);
+  t.match(stderr, /lock file .* mount a writable directory \(an emptyDir\) at \/run/);
 });
 
 t.test('no usable iptables: every candidate and why, and what to do, exit 1', async (t) => {
