@@ -1,9 +1,10 @@
 // `weft-proxy-init`: writes (or with --dry-run prints) the iptables rules that send a pod's traffic through its
-// proxy. Runs once per pod, as an init container, before the app and the proxy start.
+// proxy. Runs as an init container, before the app and the proxy start; Kubernetes may run it again.
 import { exitWithError } from '../../common/errors';
-import { applyPlan } from './apply';
+import { applyPlan, noUsableIptables, probeIptables } from './apply';
+import { chooseIptables, iptablesCandidates } from './backend';
 import { InitOptions, parseInitArgs, USAGE } from './options';
-import { formatStep, iptablesPlan } from './rules';
+import { formatStep, iptablesPlan, OUTPUT_CHAIN, REDIRECT_CHAIN } from './rules';
 
 const BIN = 'weft-proxy-init';
 
@@ -14,25 +15,28 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const { options } = parsed;
-  const steps = iptablesPlan(options);
+  const choice = chooseIptables(await probeIptables(iptablesCandidates(options.iptablesMode, options.iptablesBin)));
+  if (choice.kind === 'none') throw noUsableIptables(choice.failures);
+  const steps = iptablesPlan(options, choice.table);
+  const rerun = choice.table.chains.has(REDIRECT_CHAIN) || choice.table.chains.has(OUTPUT_CHAIN);
+  const using = `using ${choice.bin} (${choice.reason})${rerun ? ', rewriting the rules of an earlier run' : ''}`;
   if (options.dryRun) {
-    process.stdout.write(steps.map((step) => formatStep(options.iptablesBin, step)).join('\n') + '\n');
+    process.stdout.write([`# ${BIN}: ${using}`, ...steps.map((step) => formatStep(choice.bin, step))].join('\n') + '\n');
     return;
   }
-  await applyPlan(options.iptablesBin, steps);
-  process.stdout.write(`${BIN}: ${summary(options)}\n`);
+  await applyPlan(choice.bin, steps);
+  process.stdout.write(`${BIN}: ${using}: ${summary(options)}\n`);
 }
 
 function summary(options: InitOptions): string {
   const ignored = (ports: InitOptions['inboundPortsToIgnore']) =>
     ports.map(({ first, last }) => (first === last ? `${first}` : `${first}-${last}`)).join(',') || 'none';
+  const subnets = options.subnetsToIgnore.join(',') || 'none';
   return (
-    `inbound TCP → :${options.incomingProxyPort} (ignoring ${ignored(options.inboundPortsToIgnore)}), ` +
-    `outbound TCP → :${options.outgoingProxyPort} (ignoring ${ignored(options.outboundPortsToIgnore)}, loopback ` +
-    `and UID ${options.proxyUid})`
+    `inbound TCP → :${options.incomingProxyPort} (ignoring ports ${ignored(options.inboundPortsToIgnore)}), ` +
+    `outbound TCP → :${options.outgoingProxyPort} (ignoring ports ${ignored(options.outboundPortsToIgnore)}, loopback ` +
+    `and UID ${options.proxyUid}), subnets ignored both ways: ${subnets}`
   );
 }
 
-if (require.main === module || process.argv[1]?.endsWith('bin/weft-proxy-init.js')) {
-  main(process.argv.slice(2)).catch((err) => exitWithError(BIN, err));
-}
+main(process.argv.slice(2)).catch((err) => exitWithError(BIN, err));

@@ -1,8 +1,11 @@
 // The nat-table rules that send a pod's TCP traffic through its proxy, as linkerd2-proxy-init writes them:
-//   PREROUTING → PROXY_INIT_REDIRECT: inbound TCP → the proxy's inbound port, except ignored ports;
-//   OUTPUT → PROXY_INIT_OUTPUT: the proxy's own traffic (by UID) and loopback stay untouched, ignored ports
-//   pass, everything else → the proxy's outbound port.
-// A pure function of the options, so the exact rule list is unit-tested without root.
+//   PREROUTING → PROXY_INIT_REDIRECT: inbound TCP → the proxy's inbound port, except ignored ports and
+//   ignored source subnets;
+//   OUTPUT → PROXY_INIT_OUTPUT: the proxy's own traffic (by UID) and loopback stay untouched, ignored ports and
+//   destination subnets pass, everything else → the proxy's outbound port.
+// A pure function of the options and of what the table already holds, so the exact commands, re-runs
+// included, are unit-tested without root.
+import { EMPTY_NAT_TABLE, jumpRuleNumbers, NatTable } from './nat-table';
 
 export const REDIRECT_CHAIN = 'PROXY_INIT_REDIRECT';
 export const OUTPUT_CHAIN = 'PROXY_INIT_OUTPUT';
@@ -16,71 +19,64 @@ export interface RuleOptions {
   proxyUid: number;
   inboundPortsToIgnore: readonly PortSpec[];
   outboundPortsToIgnore: readonly PortSpec[];
+  /** IPv4 CIDRs (`10.0.0.0/8`): connections from them (inbound) and to them (outbound) bypass the proxy. */
+  subnetsToIgnore: readonly string[];
 }
 
-/** One `iptables -t nat …` invocation (the `-t nat` is implied). */
-export interface IptablesStep {
-  args: readonly string[];
-  /**
-   * Removes what an earlier run wrote, so a re-run replaces the chains instead of stacking a second copy.
-   * Fails harmlessly when there is nothing to remove, so its failure is ignored.
-   */
-  cleanup: boolean;
-}
+/** The arguments of one `iptables -t nat …` invocation (the `-t nat` is implied). */
+export type IptablesStep = readonly string[];
 
 /** iptables' multiport match takes at most 15 ports, a range counting as two. */
 const MULTIPORT_LIMIT = 15;
 
-export function iptablesPlan(options: RuleOptions): IptablesStep[] {
+/**
+ * The commands that leave exactly one set of weft's rules, whatever an earlier run left behind: each chain is
+ * created, or flushed if it exists, then filled; the jump into it is added only if missing, and extra copies
+ * of it are deleted. So running twice, or after a run that was killed half-way, ends in the same rules.
+ */
+export function iptablesPlan(options: RuleOptions, current: NatTable = EMPTY_NAT_TABLE): IptablesStep[] {
   return [
-    ...removeChain(INBOUND_JUMP, REDIRECT_CHAIN),
-    ...removeChain(OUTBOUND_JUMP, OUTPUT_CHAIN),
-    ...inboundChain(options),
-    ...outboundChain(options),
+    ...installChain(REDIRECT_CHAIN, inboundRules(options), 'PREROUTING', 'install-proxy-init-prerouting', current),
+    ...installChain(OUTPUT_CHAIN, outboundRules(options), 'OUTPUT', 'install-proxy-init-output', current),
   ];
 }
 
-// `-D` finds a rule by its exact spec, comment included, so installing and removing share these.
-const INBOUND_JUMP = ['PREROUTING', '-j', REDIRECT_CHAIN, ...comment('install-proxy-init-prerouting')];
-const OUTBOUND_JUMP = ['OUTPUT', '-j', OUTPUT_CHAIN, ...comment('install-proxy-init-output')];
-
-function removeChain(jump: readonly string[], chain: string): IptablesStep[] {
+function installChain(chain: string, rules: string[][], parent: string, jumpComment: string, current: NatTable): IptablesStep[] {
+  const jumps = jumpRuleNumbers(current, parent, chain);
   return [
-    { args: ['-D', ...jump], cleanup: true },
-    { args: ['-F', chain], cleanup: true },
-    { args: ['-X', chain], cleanup: true },
+    [current.chains.has(chain) ? '-F' : '-N', chain],
+    ...rules.map((rule) => ['-A', chain, ...rule]),
+    // The jump comes last, so it never leads into a chain still being filled on a first run.
+    ...(jumps.length === 0
+      ? [['-A', parent, '-j', chain, ...comment(jumpComment)]]
+      : // Highest number first, so deleting one does not renumber the others.
+        jumps.slice(1).reverse().map((n) => ['-D', parent, String(n)])),
   ];
 }
 
-function inboundChain({ incomingProxyPort, inboundPortsToIgnore }: RuleOptions): IptablesStep[] {
+function inboundRules({ incomingProxyPort, inboundPortsToIgnore, subnetsToIgnore }: RuleOptions): string[][] {
   return [
-    rule('-N', REDIRECT_CHAIN),
-    ...ignorePorts(REDIRECT_CHAIN, inboundPortsToIgnore),
-    rule('-A', REDIRECT_CHAIN, '-p', 'tcp', '-j', 'REDIRECT', '--to-port', String(incomingProxyPort),
-      ...comment('redirect-all-incoming-to-proxy-port')),
-    rule('-A', ...INBOUND_JUMP),
+    ...ignorePorts(inboundPortsToIgnore),
+    ...subnetsToIgnore.map((subnet) => ['-s', subnet, '-j', 'RETURN', ...comment(`ignore-subnet-${subnet}`)]),
+    ['-p', 'tcp', '-j', 'REDIRECT', '--to-port', String(incomingProxyPort), ...comment('redirect-all-incoming-to-proxy-port')],
   ];
 }
 
-function outboundChain({ outgoingProxyPort, proxyUid, outboundPortsToIgnore }: RuleOptions): IptablesStep[] {
+function outboundRules({ outgoingProxyPort, proxyUid, outboundPortsToIgnore, subnetsToIgnore }: RuleOptions): string[][] {
   return [
-    rule('-N', OUTPUT_CHAIN),
     // First, or the proxy's own connections to their real destinations would loop back into it.
-    rule('-A', OUTPUT_CHAIN, '-m', 'owner', '--uid-owner', String(proxyUid), '-j', 'RETURN',
-      ...comment('ignore-proxy-user-id')),
+    ['-m', 'owner', '--uid-owner', String(proxyUid), '-j', 'RETURN', ...comment('ignore-proxy-user-id')],
     // The app talking to itself, or to the proxy's ports on localhost, is not mesh traffic.
-    rule('-A', OUTPUT_CHAIN, '-o', 'lo', '-j', 'RETURN', ...comment('ignore-loopback')),
-    ...ignorePorts(OUTPUT_CHAIN, outboundPortsToIgnore),
-    rule('-A', OUTPUT_CHAIN, '-p', 'tcp', '-j', 'REDIRECT', '--to-port', String(outgoingProxyPort),
-      ...comment('redirect-all-outgoing-to-proxy-port')),
-    rule('-A', ...OUTBOUND_JUMP),
+    ['-o', 'lo', '-j', 'RETURN', ...comment('ignore-loopback')],
+    ...ignorePorts(outboundPortsToIgnore),
+    ...subnetsToIgnore.map((subnet) => ['-d', subnet, '-j', 'RETURN', ...comment(`ignore-subnet-${subnet}`)]),
+    ['-p', 'tcp', '-j', 'REDIRECT', '--to-port', String(outgoingProxyPort), ...comment('redirect-all-outgoing-to-proxy-port')],
   ];
 }
 
-function ignorePorts(chain: string, ports: readonly PortSpec[]): IptablesStep[] {
+function ignorePorts(ports: readonly PortSpec[]): string[][] {
   return multiportGroups(ports).map((group) =>
-    rule('-A', chain, '-p', 'tcp', '-m', 'multiport', '--dports', group, '-j', 'RETURN',
-      ...comment(`ignore-port-${group.replace(/:/g, '-')}`)),
+    ['-p', 'tcp', '-m', 'multiport', '--dports', group, '-j', 'RETURN', ...comment(`ignore-port-${group.replace(/:/g, '-')}`)],
   );
 }
 
@@ -106,19 +102,14 @@ function dedupe(ports: readonly PortSpec[]): PortSpec[] {
   return [...seen.values()];
 }
 
-function rule(...args: string[]): IptablesStep {
-  return { args, cleanup: false };
-}
-
 /** Comments make `iptables -t nat -S` readable for whoever debugs a pod; linkerd2-proxy-init names them alike. */
 function comment(text: string): string[] {
   return ['-m', 'comment', '--comment', `weft-proxy-init/${text}`];
 }
 
-/** The step as a shell line: `--dry-run` output is a script that does what a real run does. */
+/** The step as a shell line: `--dry-run` output is a script that does what a real run would. */
 export function formatStep(iptables: string, step: IptablesStep): string {
-  const line = [iptables, '-t', 'nat', ...step.args].map(shellQuote).join(' ');
-  return step.cleanup ? `${line} 2>/dev/null || true` : line;
+  return [iptables, '-t', 'nat', ...step].map(shellQuote).join(' ');
 }
 
 function shellQuote(word: string): string {

@@ -1,7 +1,8 @@
-// Transparent interception for real: two "pods" (network namespaces on a bridge); weft-proxy-init writes its
-// iptables rules in `meshed`; `peer` has no rules and plays the other pods. First stand-in listeners (as the
-// proxy's UID) report what originalDestination() says for each connection; then the real weft-proxy carries
-// HTTP both ways.
+// Transparent interception for real: "pods" (network namespaces on a bridge); weft-proxy-init writes its
+// iptables rules in `meshed`; `peer` has no rules and plays the other pods, `ignored` one in an ignored subnet.
+// Re-runs must leave exactly one set of rules, with iptables-nft and with iptables-legacy. Stand-in listeners
+// (as the proxy's UID) report what originalDestination() says for each connection; then the real weft-proxy
+// carries HTTP both ways.
 import * as path from 'node:path';
 import t from 'tap';
 import { HostPort, parseHostPort } from '../../common/address';
@@ -71,12 +72,35 @@ function unavailableReason(): Promise<string | undefined> {
   return unavailable;
 }
 
-/** Two pods on a bridge, weft-proxy-init's rules written in `meshed`. */
-async function meshedAndPeer(t: tap.Test): Promise<{ meshed: Pod; peer: Pod }> {
-  const [meshed, peer] = await createPods(t, 2);
-  const init = await meshed.run(NODE, [INIT_BIN, '--inbound-ports-to-ignore', `${INBOUND_IGNORED_PORT}`, '--outbound-ports-to-ignore', `${OUTBOUND_IGNORED_PORT}`]);
-  t.equal(init.code, 0, `weft-proxy-init succeeded: ${init.stderr.trim()}`);
-  return { meshed, peer };
+// Debian's iptables package ships both backends; each is tested where its binary exists.
+const BACKENDS = ['nft', 'legacy'] as const;
+type Backend = (typeof BACKENDS)[number];
+const iptablesOf = (backend: Backend) => `iptables-${backend}`;
+async function backendUnavailableReason(backend: Backend): Promise<string | undefined> {
+  return (await unavailableReason()) ?? (await commandMissingReason(iptablesOf(backend)));
+}
+
+const IGNORE_PORTS = ['--inbound-ports-to-ignore', `${INBOUND_IGNORED_PORT}`, '--outbound-ports-to-ignore', `${OUTBOUND_IGNORED_PORT}`];
+
+async function runInit(t: tap.Test, pod: Pod, args: string[], what = 'weft-proxy-init'): Promise<string> {
+  const result = await pod.run(NODE, [INIT_BIN, ...args]);
+  t.equal(result.code, 0, `${what} succeeded: ${result.stderr.trim()}`);
+  return result.stdout;
+}
+
+/** The pod's whole nat table as one backend lists it. */
+async function natRules(pod: Pod, backend: Backend): Promise<string> {
+  const listing = await pod.run(iptablesOf(backend), ['-t', 'nat', '-S']);
+  if (listing.code !== 0) throw new Error(`${iptablesOf(backend)} -S failed: ${listing.stderr}`);
+  return listing.stdout;
+}
+
+/** Pods on a bridge, weft-proxy-init's rules written in the first (`meshed`), ignoring the last one's subnet. */
+async function meshedPods(t: tap.Test, count: number, mode: Backend | 'auto'): Promise<Pod[]> {
+  const pods = await createPods(t, count);
+  const subnet = count > 2 ? ['--subnets-to-ignore', `${pods[count - 1].ip}/32`] : [];
+  await runInit(t, pods[0], ['--iptables-mode', mode, ...IGNORE_PORTS, ...subnet]);
+  return pods;
 }
 
 async function output(t: tap.Test, from: Pod, script: string, args: string[], uid?: number): Promise<unknown> {
@@ -93,60 +117,102 @@ function startReporter(pod: Pod, listeners: string[], uid?: number): Promise<str
   return waitForLine(pod.spawn(NODE, ['--require', TSX, '-e', REPORTER, ORIGINAL_DST_MODULE, ...listeners], { uid }), /^ready$/);
 }
 
-t.test('re-running weft-proxy-init leaves exactly the same rules', async (t) => {
-  const skip = await unavailableReason();
+for (const backend of BACKENDS) {
+  t.test(`${iptablesOf(backend)}: re-running weft-proxy-init leaves exactly one set of rules`, async (t) => {
+    const skip = await backendUnavailableReason(backend);
+    if (skip) return t.plan(0, skip);
+    const [meshed, fresh] = await meshedPods(t, 2, backend);
+    const afterFirstRun = await natRules(meshed, backend);
+    t.match(afterFirstRun, new RegExp(`-A PROXY_INIT_OUTPUT -m owner --uid-owner ${PROXY_UID} .*-j RETURN`));
+
+    t.test('the same options again: the same rules', async (t) => {
+      await runInit(t, meshed, ['--iptables-mode', backend, ...IGNORE_PORTS], 'a second run');
+      t.equal(await natRules(meshed, backend), afterFirstRun);
+    });
+
+    t.test('other options: the rules a fresh pod gets with them, nothing of the earlier run left', async (t) => {
+      const other = ['--iptables-mode', backend, '--outbound-ports-to-ignore', '25', '--subnets-to-ignore', '10.96.0.0/12'];
+      await runInit(t, meshed, other, 'a run with other options');
+      await runInit(t, fresh, other, 'a run on a fresh pod');
+      t.equal(await natRules(meshed, backend), await natRules(fresh, backend));
+    });
+
+    t.test('after a run killed half-way (a chain, a stray rule, the jump twice): one clean set', async (t) => {
+      const iptables = (...args: string[]) => fresh.run(iptablesOf(backend), ['-t', 'nat', ...args]);
+      const expected = await natRules(fresh, backend);
+      for (const args of [['-F', 'PROXY_INIT_REDIRECT'], ['-A', 'PROXY_INIT_REDIRECT', '-p', 'tcp', '-j', 'RETURN'], ['-A', 'OUTPUT', '-j', 'PROXY_INIT_OUTPUT']]) {
+        t.equal((await iptables(...args)).code, 0, `iptables ${args.join(' ')}`);
+      }
+      t.not(await natRules(fresh, backend), expected, 'the table is damaged');
+      await runInit(t, fresh, ['--iptables-mode', backend, '--outbound-ports-to-ignore', '25', '--subnets-to-ignore', '10.96.0.0/12'], 'the restarted run');
+      t.equal(await natRules(fresh, backend), expected);
+    });
+  });
+
+  t.test(`${iptablesOf(backend)}: interception and original destinations, seen by stand-in listeners`, async (t) => {
+    const skip = await backendUnavailableReason(backend);
+    if (skip) return t.plan(0, skip);
+    const [meshed, peer, ignored] = await meshedPods(t, 3, backend);
+    await Promise.all([
+      // Stand-ins for the proxy, as the proxy's user like the real one; the outbound one on loopback like it.
+      startReporter(meshed, [`outbound@${PROXY_OUTBOUND_ADDR}`, `inbound@0.0.0.0:${INBOUND_PORT}`, `admin@0.0.0.0:${ADMIN_PORT}`], PROXY_UID),
+      startReporter(meshed, [`app@0.0.0.0:${APP_PORT}`, `app@0.0.0.0:${INBOUND_IGNORED_PORT}`]),
+      startReporter(peer, [`peer@0.0.0.0:${APP_PORT}`, `peer@0.0.0.0:${OUTBOUND_IGNORED_PORT}`]),
+      startReporter(ignored, [`ignored@0.0.0.0:${APP_PORT}`]),
+    ]);
+
+    t.test('the app calling another pod lands on the outbound port, which sees the original destination', async (t) => {
+      t.same(await dial(t, meshed, peer.ip, APP_PORT), { who: 'outbound', originalDst: { host: peer.ip, port: APP_PORT } });
+    });
+
+    t.test("the proxy's own connections (its UID) reach the real server", async (t) => {
+      const answer = await dial(t, meshed, peer.ip, APP_PORT, PROXY_UID);
+      t.same(answer, { who: 'peer', originalDst: null }, 'not intercepted; without NAT there is no original destination');
+    });
+
+    t.test('an ignored outbound port passes straight through', async (t) => {
+      t.match(await dial(t, meshed, peer.ip, OUTBOUND_IGNORED_PORT), { who: 'peer' });
+    });
+
+    t.test('loopback traffic inside the pod is not intercepted', async (t) => {
+      t.match(await dial(t, meshed, '127.0.0.1', APP_PORT), { who: 'app' });
+    });
+
+    t.test('another pod calling the app lands on the inbound port, which sees the original destination', async (t) => {
+      t.same(await dial(t, peer, meshed.ip, APP_PORT), { who: 'inbound', originalDst: { host: meshed.ip, port: APP_PORT } });
+    });
+
+    t.test("an ignored inbound port and the proxy's admin port pass straight through", async (t) => {
+      t.match(await dial(t, peer, meshed.ip, INBOUND_IGNORED_PORT), { who: 'app' });
+      t.match(await dial(t, peer, meshed.ip, ADMIN_PORT), { who: 'admin' });
+    });
+
+    t.test('an ignored subnet bypasses the proxy both ways', async (t) => {
+      t.same(await dial(t, meshed, ignored.ip, APP_PORT), { who: 'ignored', originalDst: null }, 'outbound to it: the real server');
+      // The app's own listener, not the inbound stand-in (conntrack reports an un-NATed tuple as it is).
+      t.match(await dial(t, ignored, meshed.ip, APP_PORT), { who: 'app', originalDst: { host: meshed.ip, port: APP_PORT } }, 'inbound from it: the app itself');
+    });
+  });
+}
+
+t.test('auto mode: a fresh pod gets nft; a pod with rules from an earlier legacy run stays on legacy', async (t) => {
+  const skip = (await backendUnavailableReason('nft')) ?? (await backendUnavailableReason('legacy'));
   if (skip) return t.plan(0, skip);
-  const { meshed } = await meshedAndPeer(t);
-  const natRules = async () => (await meshed.run('iptables', ['-t', 'nat', '-S'])).stdout;
-  const rulesAfterFirstRun = await natRules();
-  t.match(rulesAfterFirstRun, new RegExp(`-A PROXY_INIT_OUTPUT -m owner --uid-owner ${PROXY_UID} .*-j RETURN`));
-  const again = await meshed.run(NODE, [INIT_BIN, '--inbound-ports-to-ignore', `${INBOUND_IGNORED_PORT}`, '--outbound-ports-to-ignore', `${OUTBOUND_IGNORED_PORT}`]);
-  t.equal(again.code, 0, `a second run succeeded: ${again.stderr.trim()}`);
-  t.equal(await natRules(), rulesAfterFirstRun);
-});
+  const [fresh, legacyBefore] = await createPods(t, 2);
+  t.match(await runInit(t, fresh, IGNORE_PORTS), /^weft-proxy-init: using iptables-nft \(no backend holds rules yet/);
+  t.notMatch(await natRules(fresh, 'legacy'), /PROXY_INIT/, 'nothing written through legacy');
 
-t.test('interception and original destinations, seen by stand-in listeners', async (t) => {
-  const skip = await unavailableReason();
-  if (skip) return t.plan(0, skip);
-  const { meshed, peer } = await meshedAndPeer(t);
-  await Promise.all([
-    // Stand-ins for the proxy, as the proxy's user like the real one; the outbound one on loopback like it.
-    startReporter(meshed, [`outbound@${PROXY_OUTBOUND_ADDR}`, `inbound@0.0.0.0:${INBOUND_PORT}`, `admin@0.0.0.0:${ADMIN_PORT}`], PROXY_UID),
-    startReporter(meshed, [`app@0.0.0.0:${APP_PORT}`, `app@0.0.0.0:${INBOUND_IGNORED_PORT}`]),
-    startReporter(peer, [`peer@0.0.0.0:${APP_PORT}`, `peer@0.0.0.0:${OUTBOUND_IGNORED_PORT}`]),
-  ]);
-
-  t.test('the app calling another pod lands on the outbound port, which sees the original destination', async (t) => {
-    t.same(await dial(t, meshed, peer.ip, APP_PORT), { who: 'outbound', originalDst: { host: peer.ip, port: APP_PORT } });
-  });
-
-  t.test("the proxy's own connections (its UID) reach the real server", async (t) => {
-    const answer = await dial(t, meshed, peer.ip, APP_PORT, PROXY_UID);
-    t.same(answer, { who: 'peer', originalDst: null }, 'not intercepted; without NAT there is no original destination');
-  });
-
-  t.test('an ignored outbound port passes straight through', async (t) => {
-    t.match(await dial(t, meshed, peer.ip, OUTBOUND_IGNORED_PORT), { who: 'peer' });
-  });
-
-  t.test('loopback traffic inside the pod is not intercepted', async (t) => {
-    t.match(await dial(t, meshed, '127.0.0.1', APP_PORT), { who: 'app' });
-  });
-
-  t.test('another pod calling the app lands on the inbound port, which sees the original destination', async (t) => {
-    t.same(await dial(t, peer, meshed.ip, APP_PORT), { who: 'inbound', originalDst: { host: meshed.ip, port: APP_PORT } });
-  });
-
-  t.test("an ignored inbound port and the proxy's admin port pass straight through", async (t) => {
-    t.match(await dial(t, peer, meshed.ip, INBOUND_IGNORED_PORT), { who: 'app' });
-    t.match(await dial(t, peer, meshed.ip, ADMIN_PORT), { who: 'admin' });
-  });
+  await runInit(t, legacyBefore, ['--iptables-mode', 'legacy', ...IGNORE_PORTS], 'a legacy run');
+  const legacyRules = await natRules(legacyBefore, 'legacy');
+  t.match(await runInit(t, legacyBefore, IGNORE_PORTS, 'the auto run after it'), /^weft-proxy-init: using iptables-legacy \(it holds the rules of an earlier run\), rewriting/);
+  t.equal(await natRules(legacyBefore, 'legacy'), legacyRules, 'the legacy rules are as they were');
+  t.notMatch(await natRules(legacyBefore, 'nft'), /PROXY_INIT/, 'no second set through nft');
 });
 
 t.test('the real weft-proxy, as UID 2102, carries HTTP between pods transparently', async (t) => {
   const skip = await unavailableReason();
   if (skip) return t.plan(0, skip);
-  const { meshed, peer } = await meshedAndPeer(t);
+  const [meshed, peer] = await meshedPods(t, 2, 'auto');
   const proxy = meshed.spawn(NODE, [PROXY_BIN], { uid: PROXY_UID, env: { [ENV.identityDisabled]: 'true', [ENV.log]: 'info' } });
   await Promise.all([
     waitForLine(proxy, /proxy ready/, { stream: 'stderr', timeoutMs: 20_000 }),
