@@ -18,6 +18,7 @@ import { injectorServerName, injectorServingCertificate } from '../../injector/s
 import { FailurePolicy, injectorWebhookConfiguration } from '../../injector/webhook-configuration';
 import { ControllerProcess, startController } from '../fixtures/controller-process';
 import { closedPort, waitFor } from '../fixtures/http-client';
+import { podCreateReview } from '../fixtures/admission-review';
 import { startKubeApiServer, type KubeApiServer } from '../fixtures/kube-api-server';
 import { metricValue } from '../fixtures/proxy-process';
 
@@ -184,21 +185,7 @@ function postToWebhook(
   });
 }
 
-function review(object: object, overrides: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: 'c0ffee00-0000-4000-8000-000000000001',
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      namespace: 'direct',
-      operation: 'CREATE',
-      object,
-      ...overrides,
-    },
-  });
-}
+const review = (object: object, overrides: Record<string, unknown> = {}) => JSON.stringify(podCreateReview(object, { namespace: 'direct', ...overrides }));
 
 const metrics = async (h: Harness) => (await fetch(`http://${formatHostPort(h.controller.admin)}/metrics`)).text();
 const responses = async (h: Harness, labels: Record<string, string>) => metricValue(await metrics(h), INJECTOR_METRIC.admissionResponsesTotal, labels);
@@ -345,7 +332,7 @@ t.test('the injector behind the test API server', async (t) => {
       }),
     );
     t.equal(deployment.status, 200);
-    t.match(deployment.json, { response: { uid: 'c0ffee00-0000-4000-8000-000000000001', allowed: true } });
+    t.match(deployment.json, { response: { uid: 'c0ffee00-0000-4000-8000-000000000001', allowed: true } }, 'the uid echoed');
     t.notOk(deployment.json.response.patch, 'nothing to patch');
     t.match(deployment.json.response.warnings, [/mutates pod creations only, and was sent a CREATE of apps\/v1 deployments/]);
 

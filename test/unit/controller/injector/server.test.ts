@@ -10,6 +10,7 @@ import { createInjectorMetrics } from '../../../../controller/injector/metrics';
 import { startInjectorServer } from '../../../../controller/injector/server';
 import { parseMeshConfig } from '../../../../injector/mesh-config';
 import { injectorServerName, injectorServingCertificate } from '../../../../injector/serving-certificate';
+import { podCreateReview } from '../../../fixtures/admission-review';
 import { metricValue } from '../../../fixtures/proxy-process';
 
 const CERT = injectorServingCertificate();
@@ -53,21 +54,11 @@ async function serve(t: Test, injectorFacts: InjectorFacts) {
   return { post, responses };
 }
 
-const podReview = (annotations?: Record<string, string>) => ({
-  apiVersion: 'admission.k8s.io/v1',
-  kind: 'AdmissionReview',
-  request: {
-    uid: 'u-1',
-    kind: { group: '', version: 'v1', kind: 'Pod' },
-    resource: { group: '', version: 'v1', resource: 'pods' },
-    namespace: 'demo',
-    operation: 'CREATE',
-    object: {
-      metadata: { generateName: 'web-7d9f-', annotations, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9f', uid: 'x', controller: true }] },
-      spec: { containers: [{ name: 'app', image: 'nginx' }] },
-    },
-  },
-});
+const podReview = (annotations?: Record<string, string>) =>
+  podCreateReview({
+    metadata: { generateName: 'web-7d9f-', annotations, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9f', uid: 'x', controller: true }] },
+    spec: { containers: [{ name: 'app', image: 'nginx' }] },
+  });
 
 const decoded = (response: { patch: string }) => JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8')) as { path: string; value: unknown }[];
 
@@ -75,7 +66,7 @@ t.test('an eligible pod gets the patch: owner label, classic sidecar on 1.28', a
   const { post, responses } = await serve(t, facts());
   const { status, json } = await post(podReview());
   t.equal(status, 200);
-  t.match(json.response, { uid: 'u-1', allowed: true, patchType: 'JSONPatch' });
+  t.match(json.response, { uid: 'c0ffee00-0000-4000-8000-000000000001', allowed: true, patchType: 'JSONPatch' });
   const patch = decoded(json.response);
   t.ok(patch.some((op) => op.path === '/spec/containers/0' && (op.value as { name: string }).name === 'weft-proxy'), 'the proxy is the first container');
   t.match(patch.find((op) => op.path === '/metadata/labels')?.value, { 'weft.io/proxy-deployment': 'web' });
@@ -86,7 +77,7 @@ t.test('a pod that is not to be meshed needs no owner lookup', async (t) => {
   let lookups = 0;
   const { post, responses } = await serve(t, facts({ owner: async () => (lookups++, undefined) }));
   const { json } = await post(podReview({ 'weft.io/inject': 'disabled' }));
-  t.same(json.response, { uid: 'u-1', allowed: true });
+  t.same(json.response, { uid: 'c0ffee00-0000-4000-8000-000000000001', allowed: true });
   t.equal(lookups, 0);
   t.equal(await responses({ skip: 'true', skip_reason: 'injection_disabled' }), 1);
   const invalid = await post(podReview({ 'weft.io/inject': 'sometimes' }));
