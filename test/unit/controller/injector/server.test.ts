@@ -84,13 +84,13 @@ t.test('a pod that is not to be meshed needs no owner lookup', async (t) => {
   t.match(invalid.json.response.warnings, [/did not mesh this pod: the pod has weft.io\/inject: "sometimes"/], 'an annotation it cannot honour is explained');
 });
 
-t.test('a lookup that hangs: allowed without a patch within half the API server\'s timeout, the lookup aborted', async (t) => {
+t.test('a lookup that hangs: allowed without a patch after half the API server\'s timeout, the lookup aborted', async (t) => {
   let signal: AbortSignal | undefined;
   const { post, responses } = await serve(t, facts({ owner: (_refs, _ns, s) => ((signal = s), new Promise(() => {})) }));
-  const { json, ms } = await post(podReview(), '?timeout=2s');
-  t.match(json.response, { allowed: true, warnings: [/could not mesh this pod, so it starts without a proxy: no answer within 1000 ms/] });
+  const { json, ms } = await post(podReview(), '?timeout=4s');
+  t.match(json.response, { allowed: true, warnings: [/could not mesh this pod, so it starts without a proxy: no answer within 2000 ms/] });
   t.notOk(json.response.patch);
-  t.ok(ms >= 900 && ms < 1900, `answered after ${ms} ms, inside the 2 s the API server waits`);
+  t.ok(ms >= 1900 && ms < 4000, `answered after ${ms} ms, inside the 4 s the API server waits`);
   t.equal(signal?.aborted, true, 'the pending API call was told to stop');
   t.equal(await responses({ skip_reason: 'internal_error' }), 1);
 });
