@@ -1,4 +1,4 @@
-// weft-controller: `weft-controller destination|all [options]` (see options.ts for the flags).
+// weft-controller: `weft-controller destination|identity|injector|all [options]` (see options.ts for the flags).
 import { exitWithError } from '../common/errors';
 import { createLogger } from '../common/log';
 import { Controller, startController } from './controller';

@@ -5,6 +5,7 @@ import { CONTROLLER_ADMIN_ADDR, CONTROLLER_DESTINATION_ADDR } from '../common/co
 import { UsageError } from '../common/errors';
 import { LOG_LEVELS, LogFormat, LogLevel } from '../common/log';
 import { IDENTITY_FLAGS, IDENTITY_USAGE, IdentityOptions, parseIdentityOptions } from './identity/options';
+import { INJECTOR_FLAGS, INJECTOR_USAGE, InjectorOptions, parseInjectorOptions } from './injector/options';
 import { ROLE_NAMES, RoleName } from './roles';
 
 /** Where the facts come from: the Kubernetes API (a kubeconfig, or the in-cluster config) or a local file. */
@@ -19,6 +20,8 @@ export interface ControllerOptions {
   logFormat: LogFormat;
   /** Present when --issuer-dir was given: required by `identity`, and what makes `all` run identity too. */
   identity?: IdentityOptions;
+  /** Present when --injector-tls-dir was given: required by `injector`, and what makes `all` run it too. */
+  injector?: InjectorOptions;
 }
 
 export type ParsedArgs = { help: true } | { help: false; options: ControllerOptions };
@@ -28,14 +31,15 @@ export const USAGE = `Usage: weft-controller <role> [options]
 The weft control plane. Roles:
   destination   service discovery for proxies: gRPC weft.destination.Destination (Get, GetProfile)
   identity      certificates for proxies: gRPC weft.identity.Identity (Certify)
-  all           every role in one process (identity only when --issuer-dir is given)
+  injector      the proxy injector: HTTPS POST /inject, a mutating admission webhook (Kubernetes only)
+  all           every role in one process (identity only with --issuer-dir, injector only with --injector-tls-dir)
 
 Options:
   --kubeconfig FILE          read the cluster through this kubeconfig (default: the in-cluster config)
   --cluster-file FILE        read services from a local endpoints file instead of Kubernetes (re-read on change)
   --destination-addr ADDR    destination gRPC listen address (default ${CONTROLLER_DESTINATION_ADDR})
   --admin-addr ADDR          admin listen address: /metrics, /ready, /live (default ${CONTROLLER_ADMIN_ADDR})
-${IDENTITY_USAGE}  --log-level LEVEL          ${LOG_LEVELS.join(', ')} (default info)
+${IDENTITY_USAGE}${INJECTOR_USAGE}  --log-level LEVEL          ${LOG_LEVELS.join(', ')} (default info)
   --log-format FORMAT        plain or json (default plain)
   --verbose                  print stack traces with errors
   --help                     show this help
@@ -55,11 +59,15 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
   }
   const identity = parseIdentityOptions(values);
   if (role === 'identity' && !identity) throw new UsageError('the identity role needs --issuer-dir DIR and --trust-anchors FILE');
+  const injector = parseInjectorOptions(values);
+  if (role === 'injector' && !injector) throw new UsageError('the injector role needs --injector-tls-dir DIR (tls.crt and tls.key of its serving certificate)');
+  const optional: Partial<Record<RoleName, unknown>> = { identity, injector };
   return {
     help: false,
     options: {
       identity,
-      roles: role === 'all' ? ROLE_NAMES.filter((name) => name !== 'identity' || identity) : [role as RoleName],
+      injector,
+      roles: role === 'all' ? ROLE_NAMES.filter((name) => !(name in optional) || optional[name]) : [role as RoleName],
       facts: factsSource(values.kubeconfig, values['cluster-file'], env),
       destinationAddr: address('--destination-addr', values['destination-addr'] ?? CONTROLLER_DESTINATION_ADDR),
       adminAddr: address('--admin-addr', values['admin-addr'] ?? CONTROLLER_ADMIN_ADDR),
@@ -80,6 +88,7 @@ function parse(argv: readonly string[]) {
         'destination-addr': { type: 'string' },
         'admin-addr': { type: 'string' },
         ...IDENTITY_FLAGS,
+        ...INJECTOR_FLAGS,
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
         verbose: { type: 'boolean' },

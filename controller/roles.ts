@@ -8,9 +8,10 @@ import type { Logger } from '../common/log';
 import type { ClusterSource } from './cluster/types';
 import { startDestinationRole } from './destination/role';
 import { startIdentityRole } from './identity/role';
+import { startInjectorRole } from './injector/role';
 import type { ControllerOptions } from './options';
 
-export const ROLE_NAMES = ['destination', 'identity'] as const;
+export const ROLE_NAMES = ['destination', 'identity', 'injector'] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
 
 export interface RoleContext {
@@ -30,4 +31,5 @@ export interface RunningRole {
 export const ROLES: Record<RoleName, (context: RoleContext) => Promise<RunningRole>> = {
   destination: startDestinationRole,
   identity: startIdentityRole,
+  injector: startInjectorRole,
 };

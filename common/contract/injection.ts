@@ -45,3 +45,27 @@ export type SkipReason = (typeof SKIP_REASONS)[keyof typeof SKIP_REASONS];
 export const KUBE_SYSTEM_NAMESPACE = 'kube-system';
 /** Native sidecars (init containers with `restartPolicy: Always`) are on by default from this Kubernetes version. */
 export const NATIVE_SIDECAR_MIN_VERSION = { major: 1, minor: 29 } as const;
+
+/** The webhook (CONTRACT.md "Control plane", "Kubernetes"): its Service, path, configuration and limits. */
+export const INJECTOR_SERVICE = 'weft-proxy-injector';
+export const INJECTOR_SERVICE_PORT = 443;
+export const INJECTOR_PATH = '/inject';
+export const INJECTOR_WEBHOOK_CONFIGURATION = 'weft-proxy-injector-webhook-config';
+export const INJECTOR_WEBHOOK_NAME = 'weft-proxy-injector.weft.io';
+export const WEBHOOK_TIMEOUT_SECONDS = 10;
+/** The files of the kubernetes.io/tls Secret mounted at `--injector-tls-dir`. */
+export const INJECTOR_TLS_FILES = { cert: 'tls.crt', key: 'tls.key' } as const;
+/** The largest AdmissionReview body the injector reads (the API server's own request limit is 3 MiB). */
+export const ADMISSION_REVIEW_MAX_BYTES = 3 * 1024 * 1024;
+/** Set by the API server on every namespace: what a webhook's namespaceSelector can match a name by. */
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+/** Why the webhook answered without a patch for reasons beyond the pod itself (its `skip_reason` label). */
+export const WEBHOOK_SKIP_REASONS = {
+  /** The injector could not decide (no or bad mesh config, the API unreachable, out of time): allowed, with a warning. */
+  internalError: 'internal_error',
+  /** A review for something other than a pod CREATE: the webhook configuration sends more than it should. */
+  notAPodCreate: 'not_a_pod_create',
+  /** The body was not an AdmissionReview admission.k8s.io/v1 with a request (answered 400 or 413). */
+  invalidReview: 'invalid_review',
+} as const;

@@ -70,3 +70,9 @@ export const IDENTITY_SERVICE_METRIC = {
   /** When the issuer in force expires: the number to alert on. */
   issuerExpiration: 'identity_issuer_expiration_timestamp_seconds',
 } as const;
+
+/** The injector webhook's metrics (Linkerd2's names): `skip` ("true"/"false") and, on responses, `skip_reason`. */
+export const INJECTOR_METRIC = {
+  admissionRequestsTotal: 'proxy_inject_admission_requests_total',
+  admissionResponsesTotal: 'proxy_inject_admission_responses_total',
+} as const;

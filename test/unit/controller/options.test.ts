@@ -29,3 +29,21 @@ t.test('usage errors say what to do', async (t) => {
   for (const [argv, message] of cases) t.throws(() => parseControllerArgs(argv, noCluster), message, argv.join(' '));
   t.throws(() => parseControllerArgs([], noCluster), UsageError);
 });
+
+t.test('the injector role: its flags, and `all` runs it only with --injector-tls-dir', async (t) => {
+  t.match(parseControllerArgs(['injector', '--kubeconfig', 'k', '--injector-tls-dir', '/tls'], noCluster), {
+    options: { roles: ['injector'], injector: { addr: { host: '0.0.0.0', port: 8443 }, tlsDir: '/tls', controlPlaneNamespace: 'weft' } },
+  });
+  t.match(parseControllerArgs(['injector', '--kubeconfig', 'k', '--injector-tls-dir', '/tls', '--injector-addr', '127.0.0.1:0', '--control-plane-namespace', 'mesh'], noCluster), {
+    options: { injector: { addr: { host: '127.0.0.1', port: 0 }, controlPlaneNamespace: 'mesh' } },
+  });
+  const all = parseControllerArgs(['all', '--kubeconfig', 'k', '--injector-tls-dir', '/tls'], noCluster);
+  t.same(!all.help && all.options.roles, ['destination', 'injector']);
+  const cases: [string[], RegExp][] = [
+    [['injector', '--kubeconfig', 'k'], /the injector role needs --injector-tls-dir DIR/],
+    [['all', '--kubeconfig', 'k', '--injector-addr', '127.0.0.1:8443'], /--injector-addr belongs to the injector role, which also needs --injector-tls-dir DIR/],
+    [['injector', '--kubeconfig', 'k', '--injector-tls-dir', 'd', '--injector-addr', '8443'], /--injector-addr "8443" is not valid/],
+    [['injector', '--kubeconfig', 'k', '--injector-tls-dir', 'd', '--control-plane-namespace', 'Weft'], /--control-plane-namespace "Weft" is not a namespace name/],
+  ];
+  for (const [argv, message] of cases) t.throws(() => parseControllerArgs(argv, noCluster), message, argv.join(' '));
+});
