@@ -6,6 +6,7 @@ import { UsageError } from '../common/errors';
 import { LOG_LEVELS, LogFormat, LogLevel } from '../common/log';
 import { IDENTITY_FLAGS, IDENTITY_USAGE, IdentityOptions, parseIdentityOptions } from './identity/options';
 import { ROLE_NAMES, RoleName } from './roles';
+import { CERTIFIED_TLS_FLAGS, CERTIFIED_TLS_USAGE, CertifiedTls, parseCertifiedTls } from './tls/options';
 
 /** Where the facts come from: the Kubernetes API (a kubeconfig, or the in-cluster config) or a local file. */
 export type FactsSource = { kind: 'kubernetes'; kubeconfig?: string } | { kind: 'file'; path: string };
@@ -19,6 +20,8 @@ export interface ControllerOptions {
   logFormat: LogFormat;
   /** Present when --issuer-dir was given: required by `identity`, and what makes `all` run identity too. */
   identity?: IdentityOptions;
+  /** When destination runs, how it serves: TLS with a certificate from Certify, or plaintext if asked for. */
+  destinationTls?: CertifiedTls;
 }
 
 export type ParsedArgs = { help: true } | { help: false; options: ControllerOptions };
@@ -35,7 +38,7 @@ Options:
   --cluster-file FILE        read services from a local endpoints file instead of Kubernetes (re-read on change)
   --destination-addr ADDR    destination gRPC listen address (default ${CONTROLLER_DESTINATION_ADDR})
   --admin-addr ADDR          admin listen address: /metrics, /ready, /live (default ${CONTROLLER_ADMIN_ADDR})
-${IDENTITY_USAGE}  --log-level LEVEL          ${LOG_LEVELS.join(', ')} (default info)
+${IDENTITY_USAGE}${CERTIFIED_TLS_USAGE}  --log-level LEVEL          ${LOG_LEVELS.join(', ')} (default info)
   --log-format FORMAT        plain or json (default plain)
   --verbose                  print stack traces with errors
   --help                     show this help
@@ -55,11 +58,13 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
   }
   const identity = parseIdentityOptions(values);
   if (role === 'identity' && !identity) throw new UsageError('the identity role needs --issuer-dir DIR and --trust-anchors FILE');
+  const roles = role === 'all' ? ROLE_NAMES.filter((name) => name !== 'identity' || identity) : [role as RoleName];
   return {
     help: false,
     options: {
       identity,
-      roles: role === 'all' ? ROLE_NAMES.filter((name) => name !== 'identity' || identity) : [role as RoleName],
+      roles,
+      destinationTls: roles.includes('destination') ? parseCertifiedTls(values, roles.includes('identity')) : undefined,
       facts: factsSource(values.kubeconfig, values['cluster-file'], env),
       destinationAddr: address('--destination-addr', values['destination-addr'] ?? CONTROLLER_DESTINATION_ADDR),
       adminAddr: address('--admin-addr', values['admin-addr'] ?? CONTROLLER_ADMIN_ADDR),
@@ -80,6 +85,7 @@ function parse(argv: readonly string[]) {
         'destination-addr': { type: 'string' },
         'admin-addr': { type: 'string' },
         ...IDENTITY_FLAGS,
+        ...CERTIFIED_TLS_FLAGS,
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
         verbose: { type: 'boolean' },

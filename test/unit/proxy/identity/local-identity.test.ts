@@ -7,8 +7,6 @@ import { createLogger } from '../../../../common/log';
 import { LocalIdentity, MIN_RETRY_MS } from '../../../../proxy/identity/local-identity';
 import { createIdentityMetrics } from '../../../../proxy/metrics/identity';
 import { Registry } from 'prom-client';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 const NAME = identityName('web', 'test');
 const LIFETIME_MS = 100_000;
@@ -43,8 +41,6 @@ t.test('renews at 70 % of the lifetime and backs off while keeping the old certi
   const anchor = createTrustAnchor();
   const issuer = loadAuthority(createIssuer({ anchor: loadAuthority(anchor) }));
   const clock = new TestClock();
-  const tokenFile = path.join(t.testdir(), 'token');
-  fs.writeFileSync(tokenFile, 'token');
   let failing = false;
   let calls = 0;
   const client = {
@@ -61,7 +57,6 @@ t.test('renews at 70 % of the lifetime and backs off while keeping the old certi
   const identity = new LocalIdentity({
     name: NAME,
     trustAnchorsPem: anchor.certPem,
-    tokenFile,
     client,
     clock,
     log: createLogger('test', 'silent', 'json'),
