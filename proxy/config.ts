@@ -80,7 +80,7 @@ export function loadConfig(env: Env = process.env): Config {
     throw new UsageError(`set only one of ${ENV.destinationFile} and ${ENV.destinationSvcAddr}`);
   }
   if (destinationFile !== undefined) checkDestinationFile(destinationFile);
-  const identity: IdentityConfig = {
+  const ownIdentity: IdentityConfig = {
     disabled: read.boolean(ENV.identityDisabled) ?? false,
     svcAddr: read.address(ENV.identitySvcAddr),
     dir: read.string(ENV.identityDir),
@@ -88,7 +88,7 @@ export function loadConfig(env: Env = process.env): Config {
     localName: read.string(ENV.identityLocalName),
     trustAnchorsPem: read.string(ENV.identityTrustAnchors),
   };
-  identity.svcName = read.string(ENV.identitySvcName) ?? besideLocalName('identity', identity);
+  const identity: IdentityConfig = { ...ownIdentity, svcName: read.string(ENV.identitySvcName) ?? besideLocalName('identity', ownIdentity) };
   return {
     outboundAddr: read.address(ENV.outboundListenAddr) ?? parseHostPort(PROXY_OUTBOUND_ADDR)!,
     inboundAddr: read.address(ENV.inboundListenAddr) ?? parseHostPort(PROXY_INBOUND_ADDR)!,
