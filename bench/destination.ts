@@ -64,7 +64,7 @@ export async function runDestinationBench(options: DestinationBenchOptions = {})
     fs.writeFileSync(kubeconfig, kubeconfigText(api.url));
     const controller = await startChild(
       children,
-      [...nodeArgsFor('controller/main'), 'destination', '--kubeconfig', kubeconfig, '--destination-addr', '127.0.0.1:0', '--admin-addr', '127.0.0.1:0', '--log-format', 'json', '--log-level', 'info'],
+      [...nodeArgsFor('controller/main'), 'destination', '--destination-plaintext', '--kubeconfig', kubeconfig, '--destination-addr', '127.0.0.1:0', '--admin-addr', '127.0.0.1:0', '--log-format', 'json', '--log-level', 'info'],
       'stderr',
       '"controller ready"',
     );

@@ -25,7 +25,14 @@ export async function startBenchIdentity(dir: string): Promise<BenchIdentity> {
   const anchor = createTrustAnchor();
   const issuer = loadAuthority(createIssuer({ anchor: loadAuthority(anchor) }));
   const tokens = new LocalTokenAuthority();
-  const server = await startIdentityServer({ address: '127.0.0.1:0', issuer: () => issuer, reviewer: tokens, clock: systemClock, log: createLogger('bench-identity', 'warn', 'plain') });
+  const server = await startIdentityServer({
+    addr: { host: '127.0.0.1', port: 0 },
+    issuer: () => issuer,
+    trustAnchorsPem: anchor.certPem,
+    reviewer: tokens,
+    clock: systemClock,
+    log: createLogger('bench-identity', 'warn', 'plain'),
+  });
   return {
     proxyEnv(serviceAccount) {
       const tokenFile = path.join(dir, `${serviceAccount}.token`);
@@ -33,6 +40,7 @@ export async function startBenchIdentity(dir: string): Promise<BenchIdentity> {
       return {
         [ENV.identityDisabled]: 'false',
         [ENV.identitySvcAddr]: `127.0.0.1:${server.port}`,
+        [ENV.identitySvcName]: server.name,
         [ENV.identityTokenFile]: tokenFile,
         [ENV.identityLocalName]: identityName(serviceAccount, BENCH_NAMESPACE),
         [ENV.identityTrustAnchors]: anchor.certPem,

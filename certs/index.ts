@@ -10,7 +10,7 @@ export {
   type Authority,
   type CertifiedKey,
 } from './certificate';
-export { namesOf, issueLeaf, issueLeafForCsr, type IssuedLeaf, type WorkloadIdentity } from './leaf';
+export { assertCanSign, namesOf, issueLeaf, issueLeafForCsr, type IssuedLeaf, type WorkloadIdentity } from './leaf';
 export { createCsr, parseCsr, namesBeyond, type ParsedCsr } from './csr';
 export { verifyChain, type VerifyResult } from './verify';
 export { certificateExpiry, summarizeCertificates, type CertificateSummary, type Expiry } from './inspect';

@@ -61,11 +61,7 @@ export function issueLeaf(options: LeafOptions): IssuedLeaf {
 function signLeaf(options: Omit<LeafOptions, 'publicKeyPem'>, subjectSpki: Buffer): IssuedLeaf {
   const { issuer } = options;
   const now = options.now ?? Date.now();
-  if (!isValidAt(issuer.cert, now)) {
-    const early = now < issuer.cert.notBefore;
-    const state = early ? `is not valid before ${iso(issuer.cert.notBefore)}` : `expired at ${iso(issuer.cert.notAfter)}`;
-    throw new IssuerExpiredError(`the issuer certificate ${issuer.cert.subject} ${state}; create a new one with \`weft certs issuer\``);
-  }
+  assertCanSign(issuer, now);
   const { name, spiffeId: uri } = namesOf(options.identity);
   // A leaf never outlives its issuer: past that point no peer could build a valid chain for it anyway.
   const notAfter = Math.min(now + (options.lifetimeMs ?? LEAF_LIFETIME_MS), issuer.cert.notAfter);
@@ -89,6 +85,14 @@ function signLeaf(options: Omit<LeafOptions, 'publicKeyPem'>, subjectSpki: Buffe
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Throws IssuerExpiredError, saying what to do, when `issuer` cannot sign at `now`. */
+export function assertCanSign(issuer: Authority, now: number): void {
+  if (isValidAt(issuer.cert, now)) return;
+  const early = now < issuer.cert.notBefore;
+  const state = early ? `is not valid before ${iso(issuer.cert.notBefore)}` : `expired at ${iso(issuer.cert.notAfter)}`;
+  throw new IssuerExpiredError(`the issuer certificate ${issuer.cert.subject} ${state}; create a new one with \`weft certs issuer\``);
+}
 
 export interface CsrLeafOptions extends Omit<LeafOptions, 'publicKeyPem'> {
   csr: ParsedCsr;

@@ -1,5 +1,6 @@
 // Calls back when a file changes, debounced. Watches the directory, not the file: editors and `kubectl cp`
-// replace files by renaming over them, which a watch on the file itself would miss.
+// replace files by renaming over them, and a mounted Secret or ConfigMap changes by swapping its `..data`
+// symlink, which a watch on the file itself would miss.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -10,9 +11,15 @@ export interface FileWatch {
 }
 
 export function watchFile(file: string, onChange: () => void): FileWatch {
+  return watchFiles(path.dirname(file), [path.basename(file)], onChange);
+}
+
+/** Calls back when any of `names` in `dir` changes (include `..data` to follow a mounted Secret's update). */
+export function watchFiles(dir: string, names: readonly string[], onChange: () => void): FileWatch {
   let timer: NodeJS.Timeout | undefined;
-  const watcher = fs.watch(path.dirname(file), (_event, name) => {
-    if (name !== null && name !== path.basename(file)) return;
+  const watched = new Set(names);
+  const watcher = fs.watch(dir, (_event, name) => {
+    if (name !== null && !watched.has(name)) return;
     clearTimeout(timer);
     timer = setTimeout(onChange, DEBOUNCE_MS);
   });

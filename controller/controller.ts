@@ -19,13 +19,20 @@ export async function startController(options: ControllerOptions, log: Logger): 
   collectDefaultMetrics({ register: registry });
   const source = createSource(options, log);
   let started: Promise<ClusterSource> | undefined;
-  const context: RoleContext = { options, log, registry, clusterSource: () => (started ??= source.start().then(() => source)) };
+  const waits: (() => string | undefined)[] = [];
+  const context: RoleContext = {
+    options,
+    log,
+    registry,
+    clusterSource: () => (started ??= source.start().then(() => source)),
+    waitingFor: (reason) => waits.push(reason),
+  };
 
   const running: RunningRole[] = [];
   let ready = false;
   const admin: http.Server = createAdminServer({
     registry,
-    notReadyReason: () => (ready ? undefined : (source.notReadyReason() ?? 'starting')),
+    notReadyReason: () => (ready ? undefined : (source.notReadyReason() ?? waits.map((reason) => reason()).find(Boolean) ?? 'starting')),
   });
   const adminAddr = await listenAdmin(admin, options.adminAddr);
   const close = async () => {
@@ -35,7 +42,14 @@ export async function startController(options: ControllerOptions, log: Logger): 
     await new Promise((resolve) => admin.close(resolve));
   };
   try {
-    running.push(...(await Promise.all(options.roles.map((name) => ROLES[name](context)))));
+    // Identity first: the other roles of this process get their certificates from it.
+    if (options.roles.includes('identity')) {
+      const identity = await ROLES.identity(context);
+      running.push(identity);
+      context.localIdentity = identity.local;
+    }
+    const others = options.roles.filter((name) => name !== 'identity');
+    running.push(...(await Promise.all(others.map((name) => ROLES[name](context)))));
   } catch (err) {
     await close();
     throw err;

@@ -7,6 +7,7 @@ import { LOG_LEVELS, LogFormat, LogLevel } from '../common/log';
 import { IDENTITY_FLAGS, IDENTITY_USAGE, IdentityOptions, parseIdentityOptions } from './identity/options';
 import { INJECTOR_FLAGS, INJECTOR_USAGE, InjectorOptions, parseInjectorOptions } from './injector/options';
 import { ROLE_NAMES, RoleName } from './roles';
+import { CERTIFIED_TLS_FLAGS, CERTIFIED_TLS_USAGE, CertifiedTls, parseCertifiedTls } from './tls/options';
 
 /** Where the facts come from: the Kubernetes API (a kubeconfig, or the in-cluster config) or a local file. */
 export type FactsSource = { kind: 'kubernetes'; kubeconfig?: string } | { kind: 'file'; path: string };
@@ -22,6 +23,8 @@ export interface ControllerOptions {
   identity?: IdentityOptions;
   /** Present when --injector-tls-dir was given: required by `injector`, and what makes `all` run it too. */
   injector?: InjectorOptions;
+  /** When destination runs, how it serves: TLS with a certificate from Certify, or plaintext if asked for. */
+  destinationTls?: CertifiedTls;
 }
 
 export type ParsedArgs = { help: true } | { help: false; options: ControllerOptions };
@@ -39,7 +42,7 @@ Options:
   --cluster-file FILE        read services from a local endpoints file instead of Kubernetes (re-read on change)
   --destination-addr ADDR    destination gRPC listen address (default ${CONTROLLER_DESTINATION_ADDR})
   --admin-addr ADDR          admin listen address: /metrics, /ready, /live (default ${CONTROLLER_ADMIN_ADDR})
-${IDENTITY_USAGE}${INJECTOR_USAGE}  --log-level LEVEL          ${LOG_LEVELS.join(', ')} (default info)
+${IDENTITY_USAGE}${INJECTOR_USAGE}${CERTIFIED_TLS_USAGE}  --log-level LEVEL          ${LOG_LEVELS.join(', ')} (default info)
   --log-format FORMAT        plain or json (default plain)
   --verbose                  print stack traces with errors
   --help                     show this help
@@ -61,13 +64,16 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
   if (role === 'identity' && !identity) throw new UsageError('the identity role needs --issuer-dir DIR and --trust-anchors FILE');
   const injector = parseInjectorOptions(values);
   if (role === 'injector' && !injector) throw new UsageError('the injector role needs --injector-tls-dir DIR (tls.crt and tls.key of its serving certificate)');
+  // `all` runs the optional roles only when their options are there.
   const optional: Partial<Record<RoleName, unknown>> = { identity, injector };
+  const roles = role === 'all' ? ROLE_NAMES.filter((name) => !(name in optional) || optional[name]) : [role as RoleName];
   return {
     help: false,
     options: {
       identity,
       injector,
-      roles: role === 'all' ? ROLE_NAMES.filter((name) => !(name in optional) || optional[name]) : [role as RoleName],
+      roles,
+      destinationTls: roles.includes('destination') ? parseCertifiedTls(values, roles.includes('identity')) : undefined,
       facts: factsSource(values.kubeconfig, values['cluster-file'], env),
       destinationAddr: address('--destination-addr', values['destination-addr'] ?? CONTROLLER_DESTINATION_ADDR),
       adminAddr: address('--admin-addr', values['admin-addr'] ?? CONTROLLER_ADMIN_ADDR),
@@ -89,6 +95,7 @@ function parse(argv: readonly string[]) {
         'admin-addr': { type: 'string' },
         ...IDENTITY_FLAGS,
         ...INJECTOR_FLAGS,
+        ...CERTIFIED_TLS_FLAGS,
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
         verbose: { type: 'boolean' },

@@ -4,6 +4,7 @@
 // Plugging in a role: add its name to ROLE_NAMES, its start function to ROLES, and its flags to options.ts
 // (as identity/options.ts does); `all` then runs it too.
 import type { Registry } from 'prom-client';
+import type { HostPort } from '../common/address';
 import type { Logger } from '../common/log';
 import type { ClusterSource } from './cluster/types';
 import { startDestinationRole } from './destination/role';
@@ -20,11 +21,17 @@ export interface RoleContext {
   registry: Registry;
   /** The cluster facts, started once and shared by every role; resolves when they are complete. */
   clusterSource(): Promise<ClusterSource>;
+  /** Where this process's own identity role listens, once it does (it starts before the other roles). */
+  localIdentity?: HostPort;
+  /** While the controller is not ready yet, `reason` says what a role still waits for (undefined: nothing). */
+  waitingFor(reason: () => string | undefined): void;
 }
 
 export interface RunningRole {
   /** What it listens on, for the "controller ready" line: { destination: '127.0.0.1:8086' }. */
   addresses: Record<string, string>;
+  /** Where its clients in this process reach it (the identity role's, for the other roles' Certify). */
+  local?: HostPort;
   close(): Promise<void>;
 }
 

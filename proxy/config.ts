@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import { ADDRESS_FORM, HostPort, parseHostPort } from '../common/address';
 import {
+  controlPlaneNameBeside,
   DEFAULT_OPAQUE_PORTS,
   ENV,
   PROXY_ADMIN_ADDR,
@@ -17,7 +18,13 @@ import { parsePortList, PORT_LIST_FORM } from '../common/port-list';
 
 export { parsePortList };
 
-export type DestinationSource = { kind: 'file'; path: string } | { kind: 'grpc'; addr: HostPort; contextToken: string} | { kind: 'none' };
+export type DestinationSource = { kind: 'file'; path: string } | { kind: 'grpc'; addr: HostPort; contextToken: string; tls: ControlPlaneTls } | { kind: 'none' };
+
+/**
+ * How the proxy talks to a control-plane service: TLS verifying `name` against the trust anchors, or plaintext,
+ * which only the destination service allows and only when identity is disabled and no name is set.
+ */
+export type ControlPlaneTls = { kind: 'tls'; name: string; trustAnchorsPem: string } | { kind: 'plaintext'; why: string };
 
 /** Node's timers hold at most 2^31−1 ms; a longer duration would fire at once. */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
@@ -31,6 +38,8 @@ export interface IdentityConfig {
   tokenFile?: string;
   localName?: string;
   trustAnchorsPem?: string;
+  /** The name the identity service's certificate must carry: WEFT_PROXY_IDENTITY_SVC_NAME, or the one beside localName. */
+  svcName?: string;
 }
 
 export interface Config {
@@ -71,6 +80,15 @@ export function loadConfig(env: Env = process.env): Config {
     throw new UsageError(`set only one of ${ENV.destinationFile} and ${ENV.destinationSvcAddr}`);
   }
   if (destinationFile !== undefined) checkDestinationFile(destinationFile);
+  const ownIdentity: IdentityConfig = {
+    disabled: read.boolean(ENV.identityDisabled) ?? false,
+    svcAddr: read.address(ENV.identitySvcAddr),
+    dir: read.string(ENV.identityDir),
+    tokenFile: read.string(ENV.identityTokenFile),
+    localName: read.string(ENV.identityLocalName),
+    trustAnchorsPem: read.string(ENV.identityTrustAnchors),
+  };
+  const identity: IdentityConfig = { ...ownIdentity, svcName: read.string(ENV.identitySvcName) ?? besideLocalName('identity', ownIdentity) };
   return {
     outboundAddr: read.address(ENV.outboundListenAddr) ?? parseHostPort(PROXY_OUTBOUND_ADDR)!,
     inboundAddr: read.address(ENV.inboundListenAddr) ?? parseHostPort(PROXY_INBOUND_ADDR)!,
@@ -81,16 +99,9 @@ export function loadConfig(env: Env = process.env): Config {
     destination: destinationFile
       ? { kind: 'file', path: destinationFile }
       : destinationSvc
-        ? { kind: 'grpc', addr: destinationSvc, contextToken: read.json(ENV.destinationContext) ?? '' }
+        ? { kind: 'grpc', addr: destinationSvc, contextToken: read.json(ENV.destinationContext) ?? '', tls: destinationTls(read.string(ENV.destinationSvcName), identity) }
         : { kind: 'none' },
-    identity: {
-      disabled: read.boolean(ENV.identityDisabled) ?? false,
-      svcAddr: read.address(ENV.identitySvcAddr),
-      dir: read.string(ENV.identityDir),
-      tokenFile: read.string(ENV.identityTokenFile),
-      localName: read.string(ENV.identityLocalName),
-      trustAnchorsPem: read.string(ENV.identityTrustAnchors),
-    },
+    identity,
     inboundAppAddr: read.address(ENV.inboundAppAddr),
     inboundOpaquePorts: read.ports(ENV.inboundOpaquePorts) ?? new Set(DEFAULT_OPAQUE_PORTS),
     outboundOpaquePorts: read.ports(ENV.outboundOpaquePorts) ?? new Set(DEFAULT_OPAQUE_PORTS),
@@ -105,6 +116,25 @@ export function loadConfig(env: Env = process.env): Config {
     http2MaxConcurrentStreams: read.integer(ENV.http2MaxConcurrentStreams, 1, 2 ** 31 - 1) ?? 100,
     idleCacheTimeoutMs: read.duration(ENV.idleCacheTimeout, { min: 1 }) ?? 600_000,
   };
+}
+
+/** The control-plane name in the proxy's own mesh (its control-plane namespace and trust domain), if identity is on. */
+function besideLocalName(service: 'identity' | 'destination', identity: IdentityConfig): string | undefined {
+  return identity.disabled || identity.localName === undefined ? undefined : controlPlaneNameBeside(service, identity.localName);
+}
+
+/**
+ * TLS whenever the proxy knows what to verify; plaintext only when identity is disabled and no name is set, so
+ * an operator who turned identity off gets the plaintext they asked for and anyone else never falls back to it.
+ */
+function destinationTls(svcName: string | undefined, identity: IdentityConfig): ControlPlaneTls {
+  const name = svcName ?? besideLocalName('destination', identity);
+  if (name === undefined && identity.disabled) return { kind: 'plaintext', why: `${ENV.identityDisabled}=true and no ${ENV.destinationSvcName}` };
+  if (name === undefined) {
+    throw new UsageError(`${ENV.destinationSvcName} is needed: the destination service's certificate must carry it, and it cannot be derived from ${ENV.identityLocalName}${identity.localName === undefined ? ' (unset)' : `=${JSON.stringify(identity.localName)}`}`);
+  }
+  if (identity.trustAnchorsPem === undefined) throw new UsageError(`${ENV.destinationSvcName} needs ${ENV.identityTrustAnchors}: the anchors the destination service's certificate must chain to`);
+  return { kind: 'tls', name, trustAnchorsPem: identity.trustAnchorsPem };
 }
 
 class EnvReader {

@@ -128,7 +128,7 @@ function createDiscovery(config: Config, log: Logger, registry: ProxyRegistry): 
     case 'none':
       return { resolve: () => undefined, close: () => {} };
     case 'grpc':
-      return new (require('./discovery/grpc-client') as typeof import('./discovery/grpc-client')).GrpcDiscovery({ addr: config.destination.addr, contextToken: config.destination.contextToken, log, registry: registry.registry });
+      return new (require('./discovery/grpc-client') as typeof import('./discovery/grpc-client')).GrpcDiscovery({ addr: config.destination.addr, contextToken: config.destination.contextToken, tls: config.destination.tls, log, registry: registry.registry });
   }
 }
 

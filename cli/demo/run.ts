@@ -11,6 +11,7 @@ import { Supervisor } from './supervisor';
 import {
   ControllerAddrs,
   DEMO_NAMESPACE,
+  DESTINATION_ACCOUNT,
   START_ORDER,
   Topology,
   WorkloadName,
@@ -71,8 +72,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     options.out.write(`weft demo: starting ${START_ORDER.join(', ')}, each with its own weft-proxy, on 127.0.0.1 …\n`);
     await fs.writeFile(endpointsFile, endpointsFileText(topology));
     const pki = await createDemoPki(path.join(dir, 'pki'));
-    // The controller first: the proxies get their certificates and each other's addresses from it.
-    supervisor.start(controllerSpec(controller, endpointsFile, pki));
+    // The controller first: the proxies get their certificates and each other's addresses from it, over TLS.
+    const destinationToken = await pki.writeToken(DESTINATION_ACCOUNT.serviceAccount, DESTINATION_ACCOUNT.namespace);
+    supervisor.start(controllerSpec(controller, endpointsFile, pki, destinationToken));
     const controllerReady = `http://${formatHostPort(controller.admin)}/ready`;
     await waitFor(`the controller (${controllerReady})`, () => answersOk(controllerReady), READY_TIMEOUT_MS, stop.signal);
     const pids = await startWorkloads(topology, controller, pki, supervisor, options.rps, stop.signal);

@@ -2,7 +2,7 @@
 // listen on, the endpoints file the controller serves to the proxies, and each process's flags and env.
 import { stringify } from 'yaml';
 import { HostPort, formatHostPort } from '../../common/address';
-import { ENV, identityName } from '../../common/contract';
+import { CONTROL_PLANE_NAMESPACE, CONTROL_PLANE_SERVICES, controlPlaneIdentityName, ENV, identityName } from '../../common/contract';
 import { nodeArgsFor } from '../../common/entrypoint';
 import type { DemoPki } from './pki';
 import { ChildSpec } from './supervisor';
@@ -83,7 +83,8 @@ export async function planTopology(nextPort: PortSource): Promise<Topology> {
 
 /**
  * The controller in local mode: it serves the endpoints file to every proxy over the destination API, and
- * signs each proxy's certificate for the service account its token names.
+ * signs each proxy's certificate for the service account its token names. Both over TLS, as in a cluster:
+ * its destination role gets its certificate from its identity role with a token of its own.
  */
 export interface ControllerAddrs {
   identity: HostPort;
@@ -96,12 +97,17 @@ export async function planController(nextPort: PortSource): Promise<ControllerAd
   return { identity: await addr(), destination: await addr(), admin: await addr() };
 }
 
-export function controllerSpec(controller: ControllerAddrs, endpointsFile: string, pki: DemoPki): ChildSpec {
+/** The service account the controller's destination role proves itself as. */
+export const DESTINATION_ACCOUNT = { serviceAccount: CONTROL_PLANE_SERVICES.destination.serviceAccount, namespace: CONTROL_PLANE_NAMESPACE };
+
+/** `destinationTokenFile` proves DESTINATION_ACCOUNT to the identity role. */
+export function controllerSpec(controller: ControllerAddrs, endpointsFile: string, pki: DemoPki, destinationTokenFile: string): ChildSpec {
   const flags = {
     '--cluster-file': endpointsFile,
     '--issuer-dir': pki.issuerDir,
     '--trust-anchors': pki.trustAnchorsFile,
     '--token-secret-file': pki.tokenSecretFile,
+    '--identity-token-file': destinationTokenFile,
     '--identity-addr': formatHostPort(controller.identity),
     '--destination-addr': formatHostPort(controller.destination),
     '--admin-addr': formatHostPort(controller.admin),
@@ -139,10 +145,13 @@ export function proxySpec(w: Workload, controller: ControllerAddrs, pki: DemoPki
     [ENV.adminListenAddr]: formatHostPort(w.proxy.admin),
     [ENV.tapListenAddr]: formatHostPort(w.proxy.tap),
     [ENV.destinationSvcAddr]: formatHostPort(controller.destination),
+    // What the controller's certificates must carry, as the injector sets them in a cluster.
+    [ENV.destinationSvcName]: controlPlaneIdentityName('destination'),
     [ENV.destinationContext]: JSON.stringify({ ns: DEMO_NAMESPACE }),
     // Explicit, so that an IDENTITY_DISABLED left in the user's environment cannot turn the demo's mTLS off.
     [ENV.identityDisabled]: 'false',
     [ENV.identitySvcAddr]: formatHostPort(controller.identity),
+    [ENV.identitySvcName]: controlPlaneIdentityName('identity'),
     [ENV.identityTokenFile]: tokenFile,
     [ENV.identityLocalName]: identityOf(w.name),
     [ENV.identityTrustAnchors]: pki.trustAnchorsPem,

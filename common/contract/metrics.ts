@@ -18,6 +18,16 @@ export const METRIC = {
   proxyInternalErrorsTotal: 'proxy_internal_errors_total',
 } as const;
 
+/** The control plane's own TLS (beyond Linkerd2's names), by `service` (identity, destination). */
+export const CONTROL_PLANE_TLS_METRIC = {
+  /** When the serving certificate in force expires, in seconds since the epoch. */
+  servingCertExpiration: 'control_plane_serving_cert_expiration_timestamp_seconds',
+  /** Serving certificate requests, by `result` (success, failure). */
+  servingCertRefreshTotal: 'control_plane_serving_cert_refresh_total',
+  /** Connections closed because they did not start with a TLS handshake. */
+  plaintextRefusedTotal: 'control_plane_plaintext_refused_total',
+} as const;
+
 /** Inbound's own metric (beyond Linkerd2's names), by `reason` (proxy_port, not_an_inbound_port). */
 export const INBOUND_METRIC = {
   /** Connections and requests not forwarded: the port they named is the proxy's own, or not the app's. */

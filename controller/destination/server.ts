@@ -5,8 +5,11 @@ import * as grpc from '@grpc/grpc-js';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { DESTINATION_METRIC } from '../../common/contract';
 import { DESTINATION_SERVICE, DestinationProfile, GetDestination, Update, updateKind } from '../../common/destination-api';
+import type { HostPort } from '../../common/address';
 import type { Logger } from '../../common/log';
 import type { ClusterSource, Target } from '../cluster/types';
+import type { ControlPlaneTlsMetrics } from '../tls/metrics';
+import { serveGrpc, ServingTransport } from '../tls/serve';
 import { InvalidAuthority, namespaceFromContext, parseAuthority } from './authority';
 import { endpointChanges, profileOf, SentEndpoints, toSent } from './messages';
 import { Topics } from './topics';
@@ -15,8 +18,11 @@ import { Topics } from './topics';
 const MAX_QUEUED_MESSAGES = 1000;
 
 export interface DestinationServerOptions {
-  /** host:port; port 0 picks a free one (read it back from `port`). */
-  address: string;
+  /** Port 0 picks a free one (read it back from `port`). */
+  addr: HostPort;
+  /** TLS with the destination service's own certificate, unless the operator asked for plaintext. */
+  transport: ServingTransport;
+  tlsMetrics: ControlPlaneTlsMetrics;
   source: ClusterSource;
   log: Logger;
   registry: Registry;
@@ -79,13 +85,13 @@ export async function startDestinationServer(options: DestinationServerOptions):
     Get: serve('Get', endpoints, updateKind),
     GetProfile: serve('GetProfile', profiles, () => 'profile'),
   });
-  // Plaintext, like the identity server: the local controller listens on loopback. mTLS for in-cluster use is to come.
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(options.address, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(new Error(`destination server cannot listen on ${options.address}: ${err.message}`)) : resolve(bound))),
-  );
+  const listening = await serveGrpc(server, { addr: options.addr, transport: options.transport, service: 'destination', log, metrics: options.tlsMetrics });
   return {
-    port,
+    port: listening.port,
     // Streams never finish by themselves: end them now; proxies keep what they know and reconnect.
-    close: async () => server.forceShutdown(),
+    close: async () => {
+      listening.close();
+      server.forceShutdown();
+    },
   };
 }

@@ -1,7 +1,7 @@
 // The identity role's flags (CONTRACT.md "Certificates from the CLI", "Control plane"), parsed here so that
 // controller/options.ts only has to ask for them.
 import { ADDRESS_FORM, HostPort, parseHostPort } from '../../common/address';
-import { CONTROLLER_IDENTITY_ADDR, ISSUER_FILES } from '../../common/contract';
+import { CONTROLLER_IDENTITY_ADDR, ISSUER_FILES, KUBERNETES_TLS_FILES } from '../../common/contract';
 import { DURATION_FORM, parseDuration } from '../../common/duration';
 import { UsageError } from '../../common/errors';
 
@@ -24,8 +24,8 @@ export const IDENTITY_FLAGS = {
 } as const;
 
 export const IDENTITY_USAGE = `  --identity-addr ADDR       identity gRPC listen address (default ${CONTROLLER_IDENTITY_ADDR})
-  --issuer-dir DIR           ${ISSUER_FILES.cert} + ${ISSUER_FILES.key} from \`weft certs issuer\`; re-read on change
-  --trust-anchors FILE       the trust anchors' PEM (ca.crt); may hold two while an anchor is rotated
+  --issuer-dir DIR           ${ISSUER_FILES.cert} + ${ISSUER_FILES.key} from \`weft certs issuer\`, or ${KUBERNETES_TLS_FILES.cert} + ${KUBERNETES_TLS_FILES.key}
+                             of a mounted kubernetes.io/tls Secret; re-read on change
   --token-secret-file FILE   local mode: secret that local service-account tokens are signed with
   --issuance-lifetime DUR    how long issued proxy certificates are valid (${DURATION_FORM}; default 24h)
 `;
@@ -38,7 +38,7 @@ type IdentityFlagValues = { [K in keyof typeof IDENTITY_FLAGS]?: string };
  */
 export function parseIdentityOptions(values: IdentityFlagValues): IdentityOptions | undefined {
   if (values['issuer-dir'] === undefined) {
-    const stray = (['trust-anchors', 'token-secret-file', 'issuance-lifetime'] as const).find((flag) => values[flag] !== undefined);
+    const stray = (['token-secret-file', 'issuance-lifetime'] as const).find((flag) => values[flag] !== undefined);
     if (stray) throw new UsageError(`--${stray} belongs to the identity role, which also needs --issuer-dir DIR`);
     return undefined;
   }

@@ -1,6 +1,7 @@
-// The identity role (CONTRACT.md "Identity and mTLS"): Certify on --identity-addr, signing with the issuer
-// in --issuer-dir (re-read on change), for tokens a TokenReview vouches for — or, in local mode
-// (--cluster-file), tokens minted with the secret in --token-secret-file (what `weft demo` does).
+// The identity role (CONTRACT.md "Identity and mTLS"): Certify on --identity-addr over TLS, signing with the
+// issuer in --issuer-dir (re-read on change), for tokens a TokenReview vouches for — or, in local mode
+// (--cluster-file), tokens minted with the secret in --token-secret-file (what `weft demo` does). Its own
+// serving certificate it signs itself, and signs again when the issuer changes.
 import * as fs from 'node:fs';
 import { systemClock } from '../../common/clock';
 import { formatHostPort } from '../../common/address';
@@ -8,6 +9,8 @@ import { UsageError } from '../../common/errors';
 import type { ControllerOptions } from '../options';
 import type { IdentityOptions } from './options';
 import type { RoleContext, RunningRole } from '../roles';
+import { controlPlaneTlsMetrics } from '../tls/metrics';
+import { readTrustAnchors } from '../tls/serving-identity';
 import { IssuerDir } from './issuer-dir';
 import { LocalTokenAuthority } from './local-token-authority';
 import { createIdentityServiceMetrics } from './metrics';
@@ -23,12 +26,17 @@ export async function startIdentityRole(context: RoleContext): Promise<RunningRo
   if (!identity) throw new UsageError('the identity role needs --issuer-dir DIR and --trust-anchors FILE');
   const log = context.log.child({ role: 'identity' });
   const metrics = createIdentityServiceMetrics(context.registry);
-  const issuerDir = new IssuerDir(identity.issuerDir, readFile(identity.trustAnchorsFile, '--trust-anchors'), log, (issuer) =>
-    metrics.issuerExpiration.set(issuer.cert.notAfter / 1000),
-  );
+  const tlsMetrics = controlPlaneTlsMetrics(context.registry);
+  const trustAnchorsPem = readTrustAnchors(identity.trustAnchorsFile);
+  const issuerDir = new IssuerDir(identity.issuerDir, trustAnchorsPem, log);
+  const showExpiry = () => metrics.issuerExpiration.set(issuerDir.issuer().cert.notAfter / 1000);
+  showExpiry();
+  issuerDir.onChange(showExpiry);
   try {
     const server = await startIdentityServer({
-      address: formatHostPort(identity.addr),
+      addr: identity.addr,
+      trustAnchorsPem,
+      tlsMetrics,
       issuer: () => issuerDir.issuer(),
       reviewer: tokenReviewer(options, identity),
       clock: systemClock,
@@ -36,8 +44,11 @@ export async function startIdentityRole(context: RoleContext): Promise<RunningRo
       log,
       metrics,
     });
+    // Its own certificate from the new issuer at once, so an anchor being retired stops being needed here too.
+    issuerDir.onChange(() => server.renewServingCertificate());
     return {
       addresses: { identity: formatHostPort({ host: identity.addr.host, port: server.port }) },
+      local: { host: reachableHost(identity.addr.host), port: server.port },
       close: async () => {
         issuerDir.close();
         await server.close();
@@ -65,10 +76,9 @@ function tokenReviewer(options: ControllerOptions, identity: IdentityOptions): T
   return new KubernetesTokenReviewer(kubeConfig);
 }
 
-function readFile(file: string, flag: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`${flag} ${file} cannot be read (${(err as NodeJS.ErrnoException).code}); give the trust anchors' PEM file (ca.crt)`);
-  }
+/** A wildcard listen address is reached on loopback from inside the process. */
+function reachableHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  return host === '::' ? '::1' : host;
 }
+

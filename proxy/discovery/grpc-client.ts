@@ -8,7 +8,9 @@ import { formatHostPort, HostPort } from '../../common/address';
 import { Clock, systemClock } from '../../common/clock';
 import { IdleCache } from '../../common/idle-cache';
 import { DestinationClient, DestinationProfile, GetDestination, Update, updateKind } from '../../common/destination-api';
+import { explainTlsFailure, tlsChannel } from '../../common/grpc-tls';
 import type { Logger } from '../../common/log';
+import type { ControlPlaneTls } from '../config';
 import { EndpointCensus } from './endpoint-census';
 import { DiscoveryMetrics, StreamCensus } from './grpc-metrics';
 import { Backoff, RetryingStream } from './retrying-stream';
@@ -19,6 +21,8 @@ export interface GrpcDiscoveryOptions {
   addr: HostPort;
   /** Sent with every request (WEFT_PROXY_DESTINATION_CONTEXT): who is asking, for short names. */
   contextToken: string;
+  /** TLS verifying the destination service's name against the trust anchors, or plaintext when so configured. */
+  tls: ControlPlaneTls;
   log: Logger;
   registry: Registry;
   clock?: Clock;
@@ -45,10 +49,15 @@ export class GrpcDiscovery implements Discovery {
   private readonly metrics: DiscoveryMetrics;
   private readonly endpoints = new EndpointCensus();
   private warnedFull = false;
+  /** Whether the current outage has been logged; cleared when a stream delivers again. */
+  private failureLogged = false;
 
   constructor(private readonly options: GrpcDiscoveryOptions) {
     this.clock = options.clock ?? systemClock;
-    this.client = new DestinationClient(formatHostPort(options.addr), grpc.credentials.createInsecure(), {
+    const channel = options.tls.kind === 'tls' ? tlsChannel(options.tls) : { credentials: grpc.credentials.createInsecure(), options: {} };
+    if (options.tls.kind === 'plaintext') options.log.warn({ destinationService: formatHostPort(options.addr), why: options.tls.why }, 'talking to the destination service in plaintext');
+    this.client = new DestinationClient(formatHostPort(options.addr), channel.credentials, {
+      ...channel.options,
       // Notice a controller that vanished without closing the connection, so streams are opened again.
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
@@ -93,6 +102,7 @@ export class GrpcDiscovery implements Discovery {
       clock: this.clock,
       backoff,
       onReconnect: () => this.metrics.reconnects.inc(),
+      onFailure: (status: grpc.StatusObject) => this.logFailure(status),
       onRefused: (details: string) => {
         this.options.log.warn({ authority, error: details }, 'the destination service refused this authority; answering it as unknown');
         this.changeEndpoints(subscription, () => subscription.refuse());
@@ -102,6 +112,7 @@ export class GrpcDiscovery implements Discovery {
       ...common,
       open: () => this.client.Get(request),
       onMessage: (update, fresh) => {
+        this.failureLogged = false;
         this.metrics.updates.inc({ kind: updateKind(update) });
         this.changeEndpoints(subscription, () => subscription.applyUpdate(update, fresh));
       },
@@ -116,6 +127,17 @@ export class GrpcDiscovery implements Discovery {
     });
     this.followed.getOrCreate(authority, () => ({ subscription, endpoints, profile }));
     return subscription;
+  }
+
+  /** Once per outage: every stream fails alike when the service is down or its certificate is refused. */
+  private logFailure(status: grpc.StatusObject): void {
+    if (this.failureLogged) return;
+    this.failureLogged = true;
+    const details = this.options.tls.kind === 'tls' ? explainTlsFailure(status.details, this.options.tls) : status.details;
+    this.options.log.warn(
+      { destinationService: formatHostPort(this.options.addr), code: grpc.status[status.code], error: details },
+      'the destination service failed; keeping what it last said and retrying',
+    );
   }
 
   /** Evicted for going unused (or at close): its streams close and its endpoints leave discovery. */

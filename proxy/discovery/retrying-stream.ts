@@ -16,6 +16,8 @@ export interface RetryingStreamOptions<M> {
   onRefused(details: string): void;
   /** Called each time the stream is opened again after a failure. */
   onReconnect(): void;
+  /** The stream failed with this status and will be opened again. */
+  onFailure(status: grpc.StatusObject): void;
   clock: Clock;
   backoff: Backoff;
 }
@@ -61,6 +63,7 @@ export class RetryingStream<M> {
         return;
       }
       this.downSince ??= this.options.clock.now();
+      this.options.onFailure(status);
       this.scheduleRetry();
     });
   }

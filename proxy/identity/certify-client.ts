@@ -1,12 +1,16 @@
-// The proxy's side of `weft.identity.Identity/Certify` (proto/identity.proto): one unary call with the
-// token, the identity name and a CSR; the answer is the certificate chain.
+// The workload's side of `weft.identity.Identity/Certify` (proto/identity.proto): one unary call with the
+// service-account token, the identity name and a CSR; the answer is the certificate chain. Always over TLS,
+// with the identity service's certificate checked against the trust anchors for the name it must carry: the
+// token is a secret. The first call happens before the caller has a certificate of its own, so it is
+// server-authenticated TLS, not mTLS. The controller's own roles use this client too (architecture.test.ts).
+import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { formatHostPort, HostPort } from '../../common/address';
 import { loadService } from '../../common/grpc';
+import { ExpectedServer, explainTlsFailure, tlsChannel } from '../../common/grpc-tls';
 
 export interface CertifyCall {
   identity: string;
-  token: Buffer;
   csrDer: Buffer;
 }
 
@@ -20,25 +24,44 @@ type CertifyMethod = (
   callback: (err: grpc.ServiceError | null, response?: CertifyResponse) => void,
 ) => void;
 
-export class CertifyClient {
+/** Where a workload's certificate comes from: this client, or (in the identity role) the issuer itself. */
+export interface CertificateSource {
+  /** Named in logs and `/ready`. */
+  readonly address: string;
+  /** The chain PEM for the CSR, or an error whose message says what went wrong. */
+  certify(call: CertifyCall, timeoutMs: number): Promise<string>;
+  close(): void;
+}
+
+export interface CertifyClientOptions {
+  addr: HostPort;
+  /** The identity service's name and the anchors its certificate must chain to. */
+  server: ExpectedServer;
+  /** The service-account token, read again for every call: the kubelet rotates projected tokens. */
+  tokenFile: string;
+}
+
+export class CertifyClient implements CertificateSource {
   private readonly client: grpc.Client & { Certify: CertifyMethod };
   readonly address: string;
 
-  constructor(addr: HostPort) {
-    this.address = formatHostPort(addr);
+  constructor(private readonly options: CertifyClientOptions) {
+    this.address = formatHostPort(options.addr);
     const Identity = loadService('identity.proto', 'weft.identity.Identity');
-    // Plaintext, as the identity service listens today; the CSR and the chain are public material, the
-    // token is the secret, and in a cluster it only proves who asks to this one audience.
-    this.client = new Identity(this.address, grpc.credentials.createInsecure()) as unknown as grpc.Client & { Certify: CertifyMethod };
+    const channel = tlsChannel(options.server);
+    this.client = new Identity(this.address, channel.credentials, channel.options) as unknown as grpc.Client & { Certify: CertifyMethod };
   }
 
-  /** The chain PEM, or an error whose message names the service and the gRPC status. */
-  certify(call: CertifyCall, timeoutMs: number): Promise<string> {
-    const request = { identity: call.identity, token: call.token, certificateSigningRequest: call.csrDer };
+  async certify(call: CertifyCall, timeoutMs: number): Promise<string> {
+    const token = await fs.promises.readFile(this.options.tokenFile).catch((err: NodeJS.ErrnoException) => {
+      throw new Error(`cannot read the service-account token ${this.options.tokenFile} (${err.code ?? err.message})`);
+    });
+    const request = { identity: call.identity, token, certificateSigningRequest: call.csrDer };
     return new Promise((resolve, reject) => {
       this.client.Certify(request, { deadline: new Date(Date.now() + timeoutMs) }, (err, response) => {
-        if (err) reject(new Error(`the identity service at ${this.address} answered ${grpc.status[err.code]}: ${err.details}`));
-        else if (!response?.certificateChainPem) reject(new Error(`the identity service at ${this.address} sent no certificate chain`));
+        const service = `the identity service at ${this.address}`;
+        if (err) reject(new Error(`${service} answered ${grpc.status[err.code]}: ${explainTlsFailure(err.details, this.options.server)}`));
+        else if (!response?.certificateChainPem) reject(new Error(`${service} sent no certificate chain`));
         else resolve(response.certificateChainPem);
       });
     });

@@ -1,5 +1,6 @@
 // Turns the identity part of the configuration into the proxy's LocalIdentity, or explains in one line
-// which variable is missing or wrong (exit 2) — the proxy never silently falls back to plaintext.
+// which variable is missing or wrong (exit 2) — the proxy never silently falls back to plaintext, neither
+// between proxies nor to the identity service.
 import { parseCertificates } from '../../certs';
 import type { Clock } from '../../common/clock';
 import { ENV } from '../../common/contract';
@@ -16,6 +17,8 @@ export function createLocalIdentity(config: IdentityConfig, metrics: IdentityMet
     [ENV.identityTokenFile, config.tokenFile],
     [ENV.identityLocalName, config.localName],
     [ENV.identityTrustAnchors, config.trustAnchorsPem],
+    // Derived from the local name when that is an identity name; otherwise it must be given.
+    [ENV.identitySvcName, config.svcName],
   ]
     .filter(([, value]) => value === undefined)
     .map(([name]) => name);
@@ -26,8 +29,7 @@ export function createLocalIdentity(config: IdentityConfig, metrics: IdentityMet
   return new LocalIdentity({
     name: config.localName!,
     trustAnchorsPem: config.trustAnchorsPem!,
-    tokenFile: config.tokenFile!,
-    client: new CertifyClient(config.svcAddr!),
+    client: new CertifyClient({ addr: config.svcAddr!, server: { name: config.svcName!, trustAnchorsPem: config.trustAnchorsPem! }, tokenFile: config.tokenFile! }),
     clock,
     log,
     metrics,

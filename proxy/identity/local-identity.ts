@@ -1,15 +1,13 @@
 // The proxy's own identity: a P-256 key made here and kept in memory only (never written, never sent), a
 // CSR for the configured name, and a certificate from the identity service, renewed at 70 % of its
 // lifetime. A failed renewal is retried with backoff while the old certificate keeps serving.
-import * as fs from 'node:fs';
 import { createCsr, generateKeyPair } from '../../certs';
 import { PEM_LABEL, pemBlocks } from '../../certs/pem';
 import type { Clock } from '../../common/clock';
 import { RENEW_AT_FRACTION } from '../../common/contract';
 import { formatDuration } from '../../common/duration';
 import type { Logger } from '../../common/log';
-import type { IdentityMetrics } from '../metrics/identity';
-import type { CertifyClient } from './certify-client';
+import type { CertificateSource } from './certify-client';
 import { Credentials, credentialsFrom } from './credentials';
 
 export const MIN_RETRY_MS = 500;
@@ -19,11 +17,16 @@ const CERTIFY_TIMEOUT_MS = 10_000;
 export interface LocalIdentityOptions {
   name: string;
   trustAnchorsPem: string;
-  tokenFile: string;
-  client: Pick<CertifyClient, 'address' | 'certify' | 'close'>;
+  client: CertificateSource;
   clock: Clock;
   log: Logger;
-  metrics: IdentityMetrics;
+  metrics: CertificateMetrics;
+}
+
+/** What is recorded about the certificate: the proxy's metrics (proxy/metrics/identity.ts) or a controller role's. */
+export interface CertificateMetrics {
+  expiration: { set(seconds: number): void };
+  refreshes: { inc(labels: { result: 'success' | 'failure' }): void };
 }
 
 export class LocalIdentity {
@@ -35,6 +38,8 @@ export class LocalIdentity {
   private lastError?: string;
   private retryMs = MIN_RETRY_MS;
   private timer?: NodeJS.Timeout;
+  /** One request at a time; a renewal asked for meanwhile follows it, so the newest answer is the one kept. */
+  private request: 'idle' | 'in-flight' | 'in-flight-then-again' = 'idle';
   private closed = false;
   private readonly listeners: ((c: Credentials) => void)[] = [];
 
@@ -47,7 +52,7 @@ export class LocalIdentity {
 
   /** Asks for the first certificate now; every later renewal schedules itself. */
   start(): void {
-    void this.refresh();
+    this.renewNow();
   }
 
   /** The certificate in force, or undefined before the first one arrives or once it has expired. */
@@ -59,6 +64,22 @@ export class LocalIdentity {
   /** Called with every new certificate (the inbound TLS server swaps its context). */
   onChange(fn: (c: Credentials) => void): void {
     this.listeners.push(fn);
+  }
+
+  /** Asks for a new certificate now, e.g. because the issuer changed; the renewal schedule restarts from it. */
+  renewNow(): void {
+    if (this.closed) return;
+    if (this.request !== 'idle') {
+      this.request = 'in-flight-then-again';
+      return;
+    }
+    if (this.timer) this.options.clock.clearTimeout(this.timer);
+    this.request = 'in-flight';
+    void this.refresh().finally(() => {
+      const again = this.request === 'in-flight-then-again';
+      this.request = 'idle';
+      if (again) this.renewNow();
+    });
   }
 
   /** Why the proxy cannot do mTLS now, for /ready; undefined while it holds a valid certificate. */
@@ -78,8 +99,7 @@ export class LocalIdentity {
   private async refresh(): Promise<void> {
     const { clock, log, metrics } = this.options;
     try {
-      const token = await this.readToken();
-      const chainPem = await this.options.client.certify({ identity: this.name, token, csrDer: this.csrDer }, CERTIFY_TIMEOUT_MS);
+      const chainPem = await this.options.client.certify({ identity: this.name, csrDer: this.csrDer }, CERTIFY_TIMEOUT_MS);
       const issuedAt = clock.now();
       const credentials = credentialsFrom(this.name, this.key.privateKeyPem, this.key.publicKeyPem, chainPem, this.trustAnchorsPem, issuedAt);
       if (this.closed) return;
@@ -103,13 +123,6 @@ export class LocalIdentity {
     }
   }
 
-  private readToken(): Promise<Buffer> {
-    // Read on every request: projected service-account tokens are rotated by the kubelet.
-    return fs.promises.readFile(this.options.tokenFile).catch((err: NodeJS.ErrnoException) => {
-      throw new Error(`cannot read the service-account token ${this.options.tokenFile} (${err.code ?? err.message})`);
-    });
-  }
-
   /** Doubling backoff; while a certificate is held, never so long that it would expire before the next try. */
   private nextRetryMs(): number {
     let delay = this.retryMs;
@@ -121,7 +134,7 @@ export class LocalIdentity {
 
   private schedule(ms: number): void {
     if (this.closed) return;
-    this.timer = this.options.clock.setTimeout(() => void this.refresh(), ms);
+    this.timer = this.options.clock.setTimeout(() => this.renewNow(), ms);
   }
 }
 

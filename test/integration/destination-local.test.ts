@@ -22,8 +22,8 @@ t.test('a proxy discovers through the controller local source and follows edits 
   const web = (addr: string, pod: string) => ({ authority: 'web.demo.svc.cluster.local:8080', endpoints: [{ addr, labels: { namespace: 'demo', service: 'web', pod } }], timeout: '5s' });
   writeEndpointsFile(file, [web(formatHostPort(a.addr), 'web-a')]);
 
-  const controller = await startController(t, ['--cluster-file', file], 'all');
-  const proxy = await startProxy(t, { env: { [ENV.destinationSvcAddr]: formatHostPort(controller.destination), [ENV.destinationContext]: '{"ns":"demo"}' } });
+  const controller = await startController(t, ['--cluster-file', file, '--destination-plaintext'], 'all');
+  const proxy = await startProxy(t, { env: { [ENV.destinationSvcAddr]: formatHostPort(controller.destination!), [ENV.destinationContext]: '{"ns":"demo"}' } });
 
   const first = await send(proxy.outbound, { authority: 'web:8080', path: '/one' });
   t.equal(first.status, 200, 'a short name in the proxy namespace finds the file entry');
@@ -55,10 +55,10 @@ t.test('exit codes: 1 with one line for a cluster file that cannot be used, 2 fo
       const [command, argv] = untrackedNode([...nodeArgsFor('controller/main'), ...args]);
       execFile(command, argv, { timeout: 30_000 }, (err, _stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? null : 0, stderr }));
     });
-  const missing = await run(['destination', '--cluster-file', '/nonexistent/weft.yaml', '--admin-addr', '127.0.0.1:0', '--destination-addr', '127.0.0.1:0']);
+  const missing = await run(['destination', '--destination-plaintext', '--cluster-file', '/nonexistent/weft.yaml', '--admin-addr', '127.0.0.1:0', '--destination-addr', '127.0.0.1:0']);
   t.equal(missing.code, 1);
   t.match(missing.stderr, /^weft-controller: error: .*\/nonexistent\/weft\.yaml.*\n$/, 'one line naming the file');
-  const usage = await run(['destination', '--cluster-file', '/nonexistent/weft.yaml', '--destination-addr', 'nowhere']);
+  const usage = await run(['destination', '--destination-plaintext', '--cluster-file', '/nonexistent/weft.yaml', '--destination-addr', 'nowhere']);
   t.equal(usage.code, 2);
   t.match(usage.stderr, /^weft-controller: error: --destination-addr "nowhere" is not valid/);
 });

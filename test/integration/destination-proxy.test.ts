@@ -87,8 +87,8 @@ t.test('the proxy follows churn and restarts, and never sends to a pod after its
   kube.store.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'demo' }, spec: { ports: [{ name: 'http', port: 80, targetPort: pods.port }] } });
   setPods(kube, pods, ['web-1', 'web-2']);
   const kubeconfig = kube.kubeconfigFile(dir);
-  let controller = await startController(t, ['--kubeconfig', kubeconfig]);
-  const destinationAddr = formatHostPort(controller.destination);
+  let controller = await startController(t, ['--kubeconfig', kubeconfig, '--destination-plaintext']);
+  const destinationAddr = formatHostPort(controller.destination!);
   const proxy = await startProxy(t, { env: { [ENV.destinationSvcAddr]: destinationAddr, [ENV.destinationContext]: JSON.stringify({ ns: 'demo' }) } });
 
   const onlyWeb12 = (answered: Set<string>) => answered.size > 0 && [...answered].every((pod) => pod === 'web-1' || pod === 'web-2');
@@ -126,7 +126,7 @@ t.test('the proxy follows churn and restarts, and never sends to a pod after its
   t.ok([...whileDown].every((pod) => pod === 'web-4' || pod === 'web-5'), `requests still succeed, on the last known pods: ${[...whileDown].sort().join(', ')}`);
   await waitFor('the proxy to report its streams reconnecting', async () => metricValue(await proxy.metrics(), DESTINATION_METRIC.clientStreams, { state: 'reconnecting' }) >= 1, 10_000);
   setPods(kube, pods, ['web-5', 'web-6']);
-  controller = await startController(t, ['--kubeconfig', kubeconfig, '--destination-addr', destinationAddr]);
+  controller = await startController(t, ['--kubeconfig', kubeconfig, '--destination-plaintext', '--destination-addr', destinationAddr]);
   // The restarted controller's first message is the whole set: the proxy replaces its view with it. (A new
   // endpoint may get little traffic at first: the balancer prefers endpoints it has measured.)
   await waitFor('web-6 to serve after the controller restart', async () => (await traffic(t, proxy, 5)).has('web-6'), 30_000);

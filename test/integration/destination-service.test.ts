@@ -74,8 +74,8 @@ async function setup(t: Test) {
   kube.store.create(slice('db-a', 'db', [{ ip: '10.1.1.1', hostname: 'db-0' }, { ip: '10.1.1.2', hostname: 'db-1' }], 5432));
   kube.store.create(service('ext', { type: 'ExternalName', externalName: 'api.example.com', ports: undefined }));
 
-  const controller = await startController(t, ['--kubeconfig', kube.kubeconfigFile(dir)]);
-  const client = new DestinationClient(formatHostPort(controller.destination), grpc.credentials.createInsecure()) as unknown as grpc.Client &
+  const controller = await startController(t, ['--kubeconfig', kube.kubeconfigFile(dir), '--destination-plaintext']);
+  const client = new DestinationClient(formatHostPort(controller.destination!), grpc.credentials.createInsecure()) as unknown as grpc.Client &
     Record<'Get' | 'GetProfile', (req: { path: string; contextToken: string }) => grpc.ClientReadableStream<unknown>>;
   const calls: grpc.ClientReadableStream<unknown>[] = [];
   t.teardown(() => {

@@ -18,6 +18,7 @@ import { loadPrivateKey } from '../../certs/keys';
 import { PEM_LABEL, pemBlocks } from '../../certs/pem';
 import { systemClock } from '../../common/clock';
 import { identityName } from '../../common/contract';
+import { tlsChannel } from '../../common/grpc-tls';
 import { createLogger } from '../../common/log';
 import { LocalTokenAuthority } from '../../controller/identity/local-token-authority';
 import { CertifyRequest, CertifyResponse, IdentityClient } from '../../controller/identity/proto';
@@ -38,6 +39,8 @@ interface Harness {
   /** Mints with the server's secret but a clock set to `at`: for tokens that have already expired. */
   tokensAt(at: number): LocalTokenAuthority;
   certify(request: Partial<CertifyRequest>): Promise<CertifyResponse>;
+  /** Replaces the issuer the server signs with (as a re-read --issuer-dir would). */
+  replaceIssuer(issuerFrom: (anchor: CertifiedKey) => CertifiedKey): void;
 }
 
 /** A server with its own CA and token authority, and a client to it; all closed when the test ends. */
@@ -47,17 +50,19 @@ async function startHarness(
   reviewer?: TokenReviewer,
 ): Promise<Harness> {
   const anchor = createTrustAnchor();
-  const issuer = loadAuthority(issuerFrom(anchor));
+  let issuer = loadAuthority(issuerFrom(anchor));
   const secret = randomBytes(32);
   const tokens = new LocalTokenAuthority(secret);
   const server: IdentityServer = await startIdentityServer({
-    address: '127.0.0.1:0',
+    addr: { host: '127.0.0.1', port: 0 },
     issuer: () => issuer,
+    trustAnchorsPem: anchor.certPem,
     reviewer: reviewer ?? tokens,
     clock: systemClock,
     log: createLogger('identity-test', 'silent', 'json'),
   });
-  const client = new IdentityClient(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
+  const channel = tlsChannel({ name: server.name, trustAnchorsPem: anchor.certPem });
+  const client = new IdentityClient(`127.0.0.1:${server.port}`, channel.credentials, channel.options);
   t.teardown(async () => {
     client.close();
     await server.close();
@@ -68,7 +73,10 @@ async function startHarness(
       client.Certify(request, { deadline }, (err: grpc.ServiceError | null, response: CertifyResponse) => (err ? reject(err) : resolve(response)));
     });
   const tokensAt = (at: number) => new LocalTokenAuthority(secret, { ...systemClock, now: () => at });
-  return { anchor, tokens, tokensAt, certify };
+  const replaceIssuer = (from: (anchor: CertifiedKey) => CertifiedKey) => {
+    issuer = loadAuthority(from(anchor));
+  };
+  return { anchor, tokens, tokensAt, certify, replaceIssuer };
 }
 
 function defaultIssuer(anchor: CertifiedKey): CertifiedKey {
@@ -153,9 +161,17 @@ t.test('a malformed CSR is INVALID_ARGUMENT', async (t) => {
   await refusal(t, h.certify({ ...request, certificateSigningRequest: forged }), grpc.status.INVALID_ARGUMENT, /not signed by the key it contains/);
 });
 
-t.test('an expired issuer is FAILED_PRECONDITION', async (t) => {
-  const h = await startHarness(t, (anchor) => createIssuer({ anchor: loadAuthority(anchor), now: Date.now() - 3 * DAY, validityMs: DAY }));
+const expiredIssuer = (anchor: CertifiedKey) => createIssuer({ anchor: loadAuthority(anchor), now: Date.now() - 3 * DAY, validityMs: DAY });
+
+t.test('an issuer replaced by an expired one makes Certify FAILED_PRECONDITION', async (t) => {
+  // Its serving certificate, signed by the issuer before, stays valid: callers learn why they get none.
+  const h = await startHarness(t);
+  h.replaceIssuer(expiredIssuer);
   await refusal(t, h.certify(webRequest(h)), grpc.status.FAILED_PRECONDITION, /the issuer certificate CN=identity\.weft\.cluster\.local expired at .*weft certs issuer/);
+});
+
+t.test('an identity server whose issuer has expired does not start: it could not sign its own certificate', async (t) => {
+  await t.rejects(startHarness(t, expiredIssuer), /the issuer certificate CN=identity\.weft\.cluster\.local expired at .*create a new one with `weft certs issuer`/);
 });
 
 t.test('in a cluster the token is checked with a Kubernetes TokenReview for the identity audience', async (t) => {

@@ -50,6 +50,9 @@ function createPki(dir: string): Pki {
     }
   };
   writeIssuer(createIssuer({ anchor: loadAuthority(anchor) }));
+  // The destination role of `all` proves itself to the identity role like a proxy.
+  const destinationToken = path.join(dir, 'weft-destination.token');
+  fs.writeFileSync(destinationToken, tokens.mint({ serviceAccount: 'weft-destination', namespace: 'weft' }));
   return {
     dir,
     anchor,
@@ -57,7 +60,7 @@ function createPki(dir: string): Pki {
     writeIssuer,
     controllerArgs: (identityAddr = '127.0.0.1:0') => [
       ...['--cluster-file', files.cluster, '--issuer-dir', dir, '--trust-anchors', files.anchor, '--token-secret-file', files.secret],
-      ...['--identity-addr', identityAddr, '--issuance-lifetime', '10s'],
+      ...['--identity-addr', identityAddr, '--issuance-lifetime', '10s', '--identity-token-file', destinationToken],
     ],
     proxyEnv(identityAddr, serviceAccount) {
       const tokenFile = path.join(dir, `${serviceAccount}.token`);

@@ -5,25 +5,49 @@ import { parseControllerArgs } from '../../../controller/options';
 const noCluster = {};
 
 t.test('roles, fact sources and addresses', async (t) => {
-  t.match(parseControllerArgs(['destination', '--cluster-file', 'c.yaml'], noCluster), {
+  t.match(parseControllerArgs(['destination', '--cluster-file', 'c.yaml', '--destination-plaintext'], noCluster), {
     help: false,
     options: { roles: ['destination'], facts: { kind: 'file', path: 'c.yaml' }, destinationAddr: { host: '0.0.0.0', port: 8086 }, adminAddr: { host: '0.0.0.0', port: 9990 }, logLevel: 'info' },
   });
-  t.match(parseControllerArgs(['all', '--kubeconfig', 'k', '--destination-addr', '127.0.0.1:0'], noCluster), {
+  t.match(parseControllerArgs(['all', '--kubeconfig', 'k', '--destination-addr', '127.0.0.1:0', '--destination-plaintext'], noCluster), {
     options: { roles: ['destination'], facts: { kind: 'kubernetes', kubeconfig: 'k' }, destinationAddr: { host: '127.0.0.1', port: 0 } },
   }, 'all without --issuer-dir runs the roles that need nothing more');
-  t.match(parseControllerArgs(['destination'], { KUBERNETES_SERVICE_HOST: '10.96.0.1' }), { options: { facts: { kind: 'kubernetes', kubeconfig: undefined } } }, 'in a pod: the in-cluster config');
+  t.match(parseControllerArgs(['destination', '--destination-plaintext'], { KUBERNETES_SERVICE_HOST: '10.96.0.1' }), { options: { facts: { kind: 'kubernetes', kubeconfig: undefined } } }, 'in a pod: the in-cluster config');
   t.same(parseControllerArgs(['--help']), { help: true });
+});
+
+t.test('destination serves TLS with a certificate from Certify unless plaintext is asked for', async (t) => {
+  const local = ['--cluster-file', 'c.yaml'];
+  const optionsOf = (argv: string[]) => {
+    const parsed = parseControllerArgs(argv, noCluster);
+    if (parsed.help) throw new Error('not help');
+    return parsed.options;
+  };
+  t.match(optionsOf(['destination', ...local, '--trust-anchors', 'ca.crt']), {
+    destinationTls: {
+      kind: 'tls',
+      identitySvcAddr: { host: 'weft-identity.weft.svc.cluster.local', port: 8080 },
+      tokenFile: '/var/run/secrets/tokens/weft-identity-token',
+      trustAnchorsFile: 'ca.crt',
+      trustDomain: 'cluster.local',
+    },
+  }, 'in a cluster: the identity Service and the projected token');
+  t.match(optionsOf(['all', ...local, '--issuer-dir', 'd', '--trust-anchors', 'ca.crt', '--identity-token-file', 't']), { roles: ['destination', 'identity'], destinationTls: { kind: 'tls', identitySvcAddr: undefined, tokenFile: 't' } }, 'all: the identity role of the same process');
+  t.match(optionsOf(['destination', ...local, '--destination-plaintext']), { destinationTls: { kind: 'plaintext' } });
+  t.match(optionsOf(['identity', ...local, '--issuer-dir', 'd', '--trust-anchors', 'ca.crt']), { destinationTls: undefined }, 'identity alone needs none of it');
+  t.throws(() => parseControllerArgs(['destination', ...local], noCluster), /destination serves TLS and needs --trust-anchors FILE .*or --destination-plaintext/);
+  t.throws(() => parseControllerArgs(['destination', ...local, '--destination-plaintext', '--trust-domain', 'x'], noCluster), /--trust-domain configures destination's TLS, which --destination-plaintext turns off/);
+  t.throws(() => parseControllerArgs(['destination', ...local, '--trust-anchors', 'a', '--identity-svc-addr', 'x'], noCluster), /--identity-svc-addr "x" is not valid/);
 });
 
 t.test('usage errors say what to do', async (t) => {
   const cases: [string[], RegExp][] = [
     [[], /expected one role/],
     [['tap', '--cluster-file', 'f'], /unknown role "tap"/],
-    [['destination'], /pass --kubeconfig FILE, or --cluster-file FILE/],
+    [['destination', '--destination-plaintext'], /pass --kubeconfig FILE, or --cluster-file FILE/],
     [['destination', '--kubeconfig', 'k', '--cluster-file', 'f'], /only one of --kubeconfig and --cluster-file/],
-    [['destination', '--cluster-file', 'f', '--destination-addr', '8086'], /--destination-addr "8086" is not valid: expected host:port/],
-    [['destination', '--cluster-file', 'f', '--log-level', 'loud'], /--log-level "loud" is not valid/],
+    [['destination', '--cluster-file', 'f', '--destination-plaintext', '--destination-addr', '8086'], /--destination-addr "8086" is not valid: expected host:port/],
+    [['destination', '--cluster-file', 'f', '--destination-plaintext', '--log-level', 'loud'], /--log-level "loud" is not valid/],
     [['destination', '--cluster-file', 'f', '--bogus'], /Unknown option '--bogus'.*see weft-controller --help/],
   ];
   for (const [argv, message] of cases) t.throws(() => parseControllerArgs(argv, noCluster), message, argv.join(' '));

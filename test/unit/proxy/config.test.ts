@@ -80,7 +80,35 @@ t.test('values that would break a protection or a timer stop start-up', async (t
     () => loadConfig({ [ENV.destinationSvcAddr]: '127.0.0.1:8086', [ENV.destinationContext]: '{ns:demo}' }),
     { name: 'UsageError', message: /WEFT_PROXY_DESTINATION_CONTEXT="\{ns:demo\}" is not valid: expected JSON/ },
   );
-  t.equal((loadConfig({ [ENV.destinationSvcAddr]: '127.0.0.1:8086', [ENV.destinationContext]: '{"ns":"demo"}' }).destination as { contextToken: string }).contextToken, '{"ns":"demo"}');
+  const withContext = { [ENV.identityDisabled]: 'true', [ENV.destinationSvcAddr]: '127.0.0.1:8086', [ENV.destinationContext]: '{"ns":"demo"}' };
+  t.equal((loadConfig(withContext).destination as { contextToken: string }).contextToken, '{"ns":"demo"}');
+});
+
+t.test('the control plane is reached over TLS for the names it must prove; plaintext only when identity is off', async (t) => {
+  const anchors = '-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----\n';
+  const meshed = {
+    [ENV.identitySvcAddr]: 'weft-identity.weft.svc.cluster.local:8080',
+    [ENV.identityLocalName]: 'web.shop.serviceaccount.identity.mesh.example.org',
+    [ENV.identityTrustAnchors]: anchors,
+    [ENV.destinationSvcAddr]: 'weft-dst.weft.svc.cluster.local:8086',
+  };
+  const derived = loadConfig(meshed);
+  t.equal(derived.identity.svcName, 'weft-identity.mesh.serviceaccount.identity.mesh.example.org', 'unset: the identity name beside the proxy own (its control-plane namespace and trust domain)');
+  t.match(derived.destination, { kind: 'grpc', tls: { kind: 'tls', name: 'weft-destination.mesh.serviceaccount.identity.mesh.example.org', trustAnchorsPem: anchors.trim() } });
+
+  const named = loadConfig({ ...meshed, [ENV.identitySvcName]: 'id.example', [ENV.destinationSvcName]: 'dst.example' });
+  t.equal(named.identity.svcName, 'id.example', 'the injector names them');
+  t.match(named.destination, { tls: { kind: 'tls', name: 'dst.example' } });
+
+  const disabled = { [ENV.identityDisabled]: 'true', [ENV.destinationSvcAddr]: '127.0.0.1:8086' };
+  t.match(loadConfig(disabled).destination, { tls: { kind: 'plaintext', why: /WEFT_PROXY_IDENTITY_DISABLED=true and no WEFT_PROXY_DESTINATION_SVC_NAME/ } }, 'plaintext only when identity is disabled and no name is given');
+  t.match(loadConfig({ ...disabled, [ENV.destinationSvcName]: 'dst.example', [ENV.identityTrustAnchors]: anchors }).destination, { tls: { kind: 'tls', name: 'dst.example' } }, 'a name means TLS even with identity disabled');
+  t.throws(() => loadConfig({ ...disabled, [ENV.destinationSvcName]: 'dst.example' }), { name: 'UsageError', message: /WEFT_PROXY_DESTINATION_SVC_NAME needs WEFT_PROXY_IDENTITY_TRUST_ANCHORS/ });
+  t.throws(
+    () => loadConfig({ [ENV.destinationSvcAddr]: '127.0.0.1:8086', [ENV.identityLocalName]: 'web' }),
+    { name: 'UsageError', message: /WEFT_PROXY_DESTINATION_SVC_NAME is needed: .* cannot be derived from WEFT_PROXY_IDENTITY_LOCAL_NAME="web"/ },
+    'never plaintext by accident: identity on and no name to verify is an error',
+  );
 });
 
 t.test('the destination file must be a regular file of at most 16 MiB', async (t) => {

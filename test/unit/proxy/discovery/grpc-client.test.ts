@@ -7,7 +7,9 @@ import { DESTINATION_METRIC } from '../../../../common/contract';
 import { createLogger } from '../../../../common/log';
 import type { ChangeListener, ClusterSource, Resolution, Target } from '../../../../controller/cluster/types';
 import { changeKey, targetId } from '../../../../controller/cluster/types';
+import { parseHostPort } from '../../../../common/address';
 import { startDestinationServer, type DestinationServer } from '../../../../controller/destination/server';
+import { controlPlaneTlsMetrics } from '../../../../controller/tls/metrics';
 import { GrpcDiscovery } from '../../../../proxy/discovery/grpc-client';
 import { waitFor } from '../../../fixtures/http-client';
 import { metricValue } from '../../../fixtures/proxy-process';
@@ -44,7 +46,8 @@ const webAt = (...ips: string[]): Resolution => ({
 
 async function server(t: Test, source: ClusterSource, address = '127.0.0.1:0'): Promise<DestinationServer & { registry: Registry }> {
   const registry = new Registry();
-  const started = await startDestinationServer({ address, source, log, registry });
+  // Plaintext: this is about what discovery does with the answers; TLS is control-plane-tls.test.ts's.
+  const started = await startDestinationServer({ addr: parseHostPort(address)!, transport: { kind: 'plaintext' }, tlsMetrics: controlPlaneTlsMetrics(registry), source, log, registry });
   t.teardown(() => started.close());
   return { ...started, registry };
 }
@@ -54,6 +57,7 @@ function client(t: Test, port: number, options: Partial<ConstructorParameters<ty
   const discovery = new GrpcDiscovery({
     addr: { host: '127.0.0.1', port },
     contextToken: JSON.stringify({ ns: 'demo' }),
+    tls: { kind: 'plaintext', why: 'a test of discovery itself' },
     log,
     registry,
     backoff: { initialMs: 20, maxMs: 200 },

@@ -7,8 +7,7 @@ import { createLogger } from '../../../../common/log';
 import { LocalIdentity, MIN_RETRY_MS } from '../../../../proxy/identity/local-identity';
 import { createIdentityMetrics } from '../../../../proxy/metrics/identity';
 import { Registry } from 'prom-client';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { waitFor } from '../../../fixtures/http-client';
 
 const NAME = identityName('web', 'test');
 const LIFETIME_MS = 100_000;
@@ -43,8 +42,6 @@ t.test('renews at 70 % of the lifetime and backs off while keeping the old certi
   const anchor = createTrustAnchor();
   const issuer = loadAuthority(createIssuer({ anchor: loadAuthority(anchor) }));
   const clock = new TestClock();
-  const tokenFile = path.join(t.testdir(), 'token');
-  fs.writeFileSync(tokenFile, 'token');
   let failing = false;
   let calls = 0;
   const client = {
@@ -61,7 +58,6 @@ t.test('renews at 70 % of the lifetime and backs off while keeping the old certi
   const identity = new LocalIdentity({
     name: NAME,
     trustAnchorsPem: anchor.certPem,
-    tokenFile,
     client,
     clock,
     log: createLogger('test', 'silent', 'json'),
@@ -102,4 +98,43 @@ t.test('renews at 70 % of the lifetime and backs off while keeping the old certi
   clock.now0 = identity.current()!.notAfter + 1;
   t.equal(identity.current(), undefined, 'an expired certificate is not offered');
   t.match(identity.notReadyReason(), /the identity certificate expired at/);
+});
+
+t.test('renewNow during a request asks once more after it, never twice at once, and keeps the newest answer', async (t) => {
+  const anchor = createTrustAnchor();
+  const oldIssuer = loadAuthority(createIssuer({ anchor: loadAuthority(anchor) }));
+  const newIssuer = loadAuthority(createIssuer({ anchor: loadAuthority(anchor) }));
+  let issuer = oldIssuer;
+  let inFlight = 0;
+  let mostAtOnce = 0;
+  const pending: (() => void)[] = [];
+  const client = {
+    address: 'identity.test:8080',
+    close: () => {},
+    certify: async (call: { csrDer: Buffer }) => {
+      inFlight++;
+      mostAtOnce = Math.max(mostAtOnce, inFlight);
+      const signer = issuer; // the issuer when the request arrived
+      await new Promise<void>((resolve) => pending.push(resolve));
+      inFlight--;
+      return issueLeafForCsr({ issuer: signer, csr: parseCsr(call.csrDer), identity: { serviceAccount: 'web', namespace: 'test' }, lifetimeMs: LIFETIME_MS }).chainPem;
+    },
+  };
+  const identity = new LocalIdentity({ name: NAME, trustAnchorsPem: anchor.certPem, client, clock: new TestClock(), log: createLogger('test', 'silent', 'json'), metrics: createIdentityMetrics(new Registry()) });
+  t.teardown(() => identity.close());
+  const answered = (n: number) => waitFor(`${n} request(s)`, () => pending.length >= n, 10_000, 5);
+
+  identity.start();
+  await answered(1);
+  issuer = newIssuer;
+  identity.renewNow();
+  identity.renewNow();
+  t.equal(pending.length, 1, 'no second request while one is in flight');
+  pending.shift()!();
+  await answered(1);
+  t.equal(identity.current()?.chainPem.includes(oldIssuer.cert.pem), true, 'the first answer, from the old issuer, is in force');
+  pending.shift()!();
+  await waitFor('the second answer', () => identity.current()?.chainPem.includes(newIssuer.cert.pem) === true, 10_000, 5);
+  t.equal(mostAtOnce, 1, 'one request at a time');
+  t.equal(pending.length, 0, 'two renewals asked for during one request make one more request');
 });
