@@ -2,7 +2,7 @@
 import { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import type { Dispatcher, Pool } from 'undici';
+import { buildConnector, Dispatcher, Pool } from 'undici';
 import { formatHostPort, HostPort } from '../../common/address';
 import type { FaultReporter, Guard } from '../transport/guard';
 import type { MtlsConnector } from '../transport/tls-connect';
@@ -27,9 +27,10 @@ export class Http1Upstream {
 
   constructor(addr: HostPort, options: UpstreamOptions) {
     this.key = formatHostPort(addr);
-    // Loaded with the first HTTP/1 endpoint, not at start-up: undici (llhttp in WASM) is ~9 MB of an idle
-    // proxy's RSS, and a proxy whose peers are all weft proxies never needs it.
-    const { buildConnector, Pool } = require('undici') as typeof import('undici');
+    // undici is loaded at start-up although it costs an idle proxy ~10 MB of RSS: loaded with the first HTTP/1
+    // endpoint, the tens of milliseconds it takes to compile landed in that endpoint's first latency sample,
+    // and peak-EWMA then steered around a healthy endpoint for seconds. Every meshed pod needs it (inbound
+    // HTTP/1 to its app), so loading it late would save memory in benchmarks only.
     const connect = buildConnector({ timeout: options.connectTimeoutMs, noDelay: true });
     this.pool = new Pool(`http://${this.key}`, {
       // Requests are streams of unbounded length (long polls, downloads): timeouts are the route's business.
