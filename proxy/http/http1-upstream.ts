@@ -1,4 +1,5 @@
-// HTTP/1.1 to one endpoint through an undici Pool (keep-alive connections, reused across requests).
+// HTTP/1.1 to one endpoint through an undici Pool (keep-alive connections, reused across requests): an app, or
+// a peer weft proxy over mTLS (ALPN http/1.1) when the request is HTTP/1.1 (upstreams.ts says why).
 import { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -25,25 +26,38 @@ export class Http1Upstream {
   private readonly pool: Pool;
   readonly key: string;
 
-  constructor(addr: HostPort, options: UpstreamOptions) {
+  /** With `serverId`, every connection is mTLS to a peer proxy that must prove that identity. */
+  constructor(addr: HostPort, options: UpstreamOptions, serverId?: string) {
     this.key = formatHostPort(addr);
     // undici is loaded at start-up although it costs an idle proxy ~10 MB of RSS: loaded with the first HTTP/1
     // endpoint, the tens of milliseconds it takes to compile landed in that endpoint's first latency sample,
     // and peak-EWMA then steered around a healthy endpoint for seconds. Every meshed pod needs it (inbound
     // HTTP/1 to its app), so loading it late would save memory in benchmarks only.
-    const connect = buildConnector({ timeout: options.connectTimeoutMs, noDelay: true });
+    const mtls = serverId !== undefined ? options.mtls : undefined;
+    const plain = buildConnector({ timeout: options.connectTimeoutMs, noDelay: true });
+    const connect: buildConnector.connector = mtls
+      ? (_opts, cb) => {
+          mtls.connect(addr, serverId!, 'http/1.1', options.connectTimeoutMs).then(
+            (socket) => {
+              options.onConnection?.(socket, this.key, serverId);
+              cb(null, socket);
+            },
+            (err: Error) => cb(err, null),
+          );
+        }
+      : options.onConnection
+        ? (opts, cb) =>
+            plain(opts, (err, socket) => {
+              if (socket) options.onConnection!(socket as Socket, this.key);
+              (cb as (e: Error | null, s: unknown) => void)(err, socket);
+            })
+        : plain;
     this.pool = new Pool(`http://${this.key}`, {
       // Requests are streams of unbounded length (long polls, downloads): timeouts are the route's business.
       headersTimeout: 0,
       bodyTimeout: 0,
       keepAliveTimeout: 60_000,
-      connect: options.onConnection
-        ? (opts, cb) =>
-            connect(opts, (err, socket) => {
-              if (socket) options.onConnection!(socket as Socket, this.key);
-              (cb as (e: Error | null, s: unknown) => void)(err, socket);
-            })
-        : connect,
+      connect,
     });
   }
 

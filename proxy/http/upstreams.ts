@@ -22,19 +22,26 @@ export class Upstreams {
   }
 
   /**
-   * Where a request to a discovered endpoint goes. Peers that are weft proxies (an identity to verify, or the
-   * h2 hint) get every request over one h2 session, mTLS when the endpoint has an identity; plain servers get
-   * what the app spoke.
+   * Where a request to a discovered endpoint goes. HTTP/2 and gRPC travel over one h2 session per endpoint;
+   * HTTP/1.x over a pool of kept-alive HTTP/1.1 connections. Either is mTLS when the endpoint has an identity
+   * (a peer weft proxy).
+   *
+   * Why HTTP/1.1 and not h2 between proxies for HTTP/1 apps, measured side by side (`npm run bench`, two hops
+   * with mTLS, HTTP/1.1 at 1k req/s): p99 39 ms over an h2 hop, 5.6 ms over HTTP/1.1, and half the proxies'
+   * CPU. node:http2 costs far more per stream than Node's HTTP/1 parser and undici per request, and an HTTP/1
+   * request gains nothing from multiplexing on the hop. A proxy still takes h2 from a peer that sends it
+   * (weft-orig-proto says the request was HTTP/1 and is forwarded as such).
    */
   forRequest(endpoint: Endpoint, protocol: string): Http1Upstream | Http2Upstream {
-    if (endpoint.identity !== undefined) return this.http2(endpoint.addr, endpoint.key, endpoint.identity);
-    if (endpoint.protocolHint === 'h2' || protocol === 'HTTP/2') return this.http2(endpoint.addr, endpoint.key);
-    return this.http1(endpoint.addr, endpoint.key);
+    if (protocol === 'HTTP/2') return this.http2(endpoint.addr, endpoint.key, endpoint.identity);
+    return this.http1(endpoint.addr, endpoint.key, endpoint.identity);
   }
 
   // get() first: a hit, the hot path, makes no closure.
-  http1(addr: HostPort, key: string): Http1Upstream {
-    return this.http1Clients.get(key) ?? this.http1Clients.getOrCreate(key, () => new Http1Upstream(addr, this.options));
+  /** With `serverId`, the pool's connections are mTLS to a peer that must prove that identity. */
+  http1(addr: HostPort, key: string, serverId?: string): Http1Upstream {
+    const mapKey = serverId === undefined ? key : `${key} ${serverId}`;
+    return this.http1Clients.get(mapKey) ?? this.http1Clients.getOrCreate(mapKey, () => new Http1Upstream(addr, this.options, serverId));
   }
 
   /** With `serverId`, the session is mTLS to a peer that must prove that identity (if this proxy has one). */
@@ -47,7 +54,10 @@ export class Upstreams {
   forget(endpoint: Endpoint): void {
     this.http1Clients.delete(endpoint.key);
     this.http2Clients.delete(endpoint.key);
-    if (endpoint.identity !== undefined) this.http2Clients.delete(`${endpoint.key} ${endpoint.identity}`);
+    if (endpoint.identity !== undefined) {
+      this.http1Clients.delete(`${endpoint.key} ${endpoint.identity}`);
+      this.http2Clients.delete(`${endpoint.key} ${endpoint.identity}`);
+    }
   }
 
   async close(): Promise<void> {

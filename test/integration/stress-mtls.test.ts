@@ -111,7 +111,8 @@ t.test('two mTLS proxies under paced load, cancellations, upstream resets and a 
   ).catch(() => {});
   t.comment(`after: ${describeResources(after)}`);
   for (const name of ['client', 'server'] as const) {
-    t.ok(after[name].openFds <= baseline[name].openFds + FD_MARGIN, `${name} proxy: open fds ${after[name].openFds}, baseline ${baseline[name].openFds} (margin ${FD_MARGIN})`);
+    t.ok(after[name].openFds <= baseline[name].openFds + FD_MARGIN, `${name} proxy: open fds ${after[name].openFds}, baseline ${baseline[name].openFds} (margin ${FD_MARGIN}), besides ${after[name].pooled} pooled connections between the proxies`);
+    t.ok(after[name].pooled <= POOLED_BOUND, `${name} proxy: ${after[name].pooled} pooled connections between the proxies (bound ${POOLED_BOUND})`);
     const growth = after[name].heapUsed - baseline[name].heapUsed;
     t.ok(growth <= HEAP_GROWTH_BOUND_BYTES, `${name} proxy: heap used grew ${mib(growth)} MiB from ${mib(baseline[name].heapUsed)} MiB (bound ${mib(HEAP_GROWTH_BOUND_BYTES)} MiB)`);
   }
@@ -127,20 +128,27 @@ function assertOnlyExpectedErrors(t: Test, phase: string, result: LoadResult): v
 }
 
 interface Resources {
+  /** Open fds less the kept-alive HTTP/1.1 connections between the two proxies, which the pool may keep. */
   openFds: number;
+  /** Those mTLS connections between the proxies, by the proxy's own tcp_open_connections. */
+  pooled: number;
   heapUsed: number;
 }
 
+/** At most one pooled connection per request the burst had in flight, plus the steady phase's clients. */
+const POOLED_BOUND = 32 + 16;
+
 async function measure(proxies: { client: ProxyProcess; server: ProxyProcess }): Promise<{ client: Resources; server: Resources }> {
-  const one = async (proxy: ProxyProcess): Promise<Resources> => ({
-    openFds: processResources(proxy.child.pid!).openFds,
-    heapUsed: metricValue(await proxy.metrics(), HEAP_USED),
-  });
-  return { client: await one(proxies.client), server: await one(proxies.server) };
+  const one = async (proxy: ProxyProcess, peerSide: Record<string, string>): Promise<Resources> => {
+    const text = await proxy.metrics();
+    const pooled = metricValue(text, METRIC.tcpOpenConnections, { ...peerSide, tls: 'true' });
+    return { openFds: processResources(proxy.child.pid!).openFds - pooled, pooled, heapUsed: metricValue(text, HEAP_USED) };
+  };
+  return { client: await one(proxies.client, { direction: 'outbound', peer: 'dst' }), server: await one(proxies.server, { direction: 'inbound', peer: 'src' }) };
 }
 
 function describeResources(r: { client: Resources; server: Resources }): string {
-  return `client ${r.client.openFds} fds, heap ${mib(r.client.heapUsed)} MiB; server ${r.server.openFds} fds, heap ${mib(r.server.heapUsed)} MiB`;
+  return `client ${r.client.openFds} fds + ${r.client.pooled} pooled, heap ${mib(r.client.heapUsed)} MiB; server ${r.server.openFds} fds + ${r.server.pooled} pooled, heap ${mib(r.server.heapUsed)} MiB`;
 }
 
 function connections(server: http.Server): Promise<number> {
