@@ -1,7 +1,7 @@
 // Starts weft-proxy from dist/ (never tsx: the bench measures the built code) on the server core, configured
 // only through its environment, with routes in a local endpoints file. Identity is disabled unless a path asks
 // for mTLS: then an identity service in the orchestrator (bench/identity.ts) certifies both proxies, and the hop
-// between them is mTLS h2, as between meshed pods.
+// between them is mTLS, as between meshed pods (HTTP/1.1 for HTTP/1 requests, h2 for gRPC: proxy/http/upstreams.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ENV } from '../common/contract';
@@ -29,7 +29,7 @@ export interface WeftChain {
 
 interface Route {
   port: number;
-  /** The endpoint is another weft proxy's inbound: HTTP travels to it over h2. */
+  /** The endpoint is another weft proxy's inbound (discovery's h2 hint). */
   peerProxy: boolean;
   /** The peer's identity: originate mTLS to it. */
   identity?: string;
@@ -123,8 +123,9 @@ export function weftTwoHopsUnsupported(protocol: ForwardedProtocol): string | un
 }
 
 /**
- * client → weft A outbound → (h2) → weft B inbound → backend. With `mtls`, the proxies hold certificates from a
- * bench identity service and the h2 hop between them is mTLS (the mesh's default); else it is plaintext h2.
+ * client → weft A outbound → weft B inbound → backend (the hop speaks HTTP/1.1 for HTTP/1 requests, h2 for gRPC).
+ * With `mtls`, the proxies hold certificates from a bench identity service and the hop is mTLS (the mesh's
+ * default); else it is plaintext.
  */
 export async function startWeftTwoHops(dir: string, protocol: ForwardedProtocol, backendPort: number, mtls: boolean, options: ChainOptions = {}): Promise<WeftChain> {
   const unsupported = weftTwoHopsUnsupported(protocol);
