@@ -7,6 +7,7 @@ import t, { type Test } from 'tap';
 import { createIssuer, createTrustAnchor, loadAuthority } from '../../certs';
 import { formatHostPort, HostPort } from '../../common/address';
 import { identityName, METRIC, PROXY_ERROR } from '../../common/contract';
+import { INBOUND_ALPN } from '../../proxy/transport/tls-accept';
 import { startEchoServer } from '../fixtures/http-backends';
 import { send, waitFor } from '../fixtures/http-client';
 import { leafFor, startTestIdentityService, TestLeaf } from '../fixtures/identity';
@@ -16,9 +17,9 @@ const DAY = 86_400_000;
 const WEB_ID = identityName('web', 'test');
 const ok = (authority: string) => ({ authority, path: '/still-serving' });
 
-/** A TLS server that is not a weft proxy: it presents `leaf` and speaks h2's ALPN, nothing more. */
+/** A TLS server that is not a weft proxy: it presents `leaf` and agrees to the ALPN protocols a proxy's inbound does, nothing more. */
 async function startTlsServer(t: Test, leaf: TestLeaf): Promise<HostPort> {
-  const server = tls.createServer({ key: leaf.keyPem, cert: leaf.chainPem, ALPNProtocols: ['h2'] }, (s) => s.on('error', () => {}));
+  const server = tls.createServer({ key: leaf.keyPem, cert: leaf.chainPem, ALPNProtocols: INBOUND_ALPN }, (s) => s.on('error', () => {}));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise((resolve) => server.close(resolve)));
   return { host: '127.0.0.1', port: (server.address() as net.AddressInfo).port };
