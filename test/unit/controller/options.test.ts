@@ -61,7 +61,7 @@ t.test('the injector role: its flags, and `all` runs it only with --injector-tls
   t.match(parseControllerArgs(['injector', '--kubeconfig', 'k', '--injector-tls-dir', '/tls', '--injector-addr', '127.0.0.1:0', '--control-plane-namespace', 'mesh'], noCluster), {
     options: { injector: { addr: { host: '127.0.0.1', port: 0 }, controlPlaneNamespace: 'mesh' } },
   });
-  const all = parseControllerArgs(['all', '--kubeconfig', 'k', '--injector-tls-dir', '/tls'], noCluster);
+  const all = parseControllerArgs(['all', '--kubeconfig', 'k', '--injector-tls-dir', '/tls', '--destination-plaintext'], noCluster);
   t.same(!all.help && all.options.roles, ['destination', 'injector']);
   const cases: [string[], RegExp][] = [
     [['injector', '--kubeconfig', 'k'], /the injector role needs --injector-tls-dir DIR/],
