@@ -4,7 +4,7 @@
 // because a client that already has every byte may close before a separate end-of-stream frame arrives, and a
 // peer proxy would take that for a cancelled request. (With no trailers, Node ends an awaiting stream with an
 // empty DATA frame.)
-import { constants, ServerHttp2Stream } from 'node:http2';
+import type { ServerHttp2Stream } from 'node:http2';
 import { PROXY_ERROR } from '../../common/contract';
 import type { Logger } from '../../common/log';
 import type { ProxyError } from './errors';
@@ -71,7 +71,9 @@ export class Http2Sink extends ResponseSink {
   }
 
   protected abortResponse(): void {
-    if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    // destroy(err) resets at once (RST_STREAM INTERNAL_ERROR). close(code) would first end the writable side:
+    // an empty DATA frame with END_STREAM, or the awaited trailers, so a cut body could pass for a whole one.
+    if (!this.stream.destroyed) this.stream.destroy(new Error('response cut off: the upstream failed after its head'));
   }
 }
 

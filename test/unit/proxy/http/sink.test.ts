@@ -200,3 +200,30 @@ t.test('Http2Sink on a real stream: Trailers-Only is one HEADERS frame with END_
   t.equal(trailers, false, 'no separate trailers');
   t.equal(req.rstCode, http2.constants.NGHTTP2_NO_ERROR);
 });
+
+t.test('Http2Sink on a real stream: a response cut after its head ends in RST_STREAM, never in a clean end', async (t) => {
+  const server = http2.createServer();
+  // Both shapes Node ends differently: a declared length (no trailers awaited), and a body of unknown length.
+  server.on('stream', (stream, headers) => {
+    stream.on('error', () => {}); // as servers.ts does: the reset is reported to the client, not here
+    const sink = new Http2Sink(stream, false, quiet);
+    sink.head(200, headers[':path'] === '/sized' ? { 'content-length': '100' } : {});
+    sink.data(Buffer.from('part of it'));
+    setTimeout(() => sink.fail(reset()), 20);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const client = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  client.on('error', () => {});
+  t.teardown(() => client.close());
+  for (const path of ['/sized', '/unsized']) {
+    const req = client.request({ ':path': path }, { endStream: true });
+    req.on('error', () => {});
+    let ended = false;
+    req.on('data', () => {});
+    req.on('end', () => (ended = true));
+    await new Promise((resolve) => req.on('close', resolve));
+    t.equal(ended, false, `${path}: the client never saw END_STREAM`);
+    t.equal(req.rstCode, http2.constants.NGHTTP2_INTERNAL_ERROR, `${path}: the stream was reset with INTERNAL_ERROR`);
+  }
+});
