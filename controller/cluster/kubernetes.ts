@@ -1,10 +1,11 @@
 // Facts from the Kubernetes API: Services, EndpointSlices and Pods followed by informers (informer.ts), kept in
 // a ClusterIndex, and every change announced by the keys it touches. A periodic resync asks every listener to
 // recompute from the cache, so a change that slipped through is repaired within one period.
-import { CoreV1Api, DiscoveryV1Api, KubeConfig, V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
+import { CoreV1Api, DiscoveryV1Api, V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
 import { Clock, systemClock } from '../../common/clock';
 import type { Logger } from '../../common/log';
 import { WatchedKind } from './informer';
+import { loadKubeConfig } from './kubeconfig';
 import { podFact, serviceFact, sliceFact } from './kubernetes-facts';
 import { ClusterIndex } from './kubernetes-index';
 import type { ChangeListener, ClusterSource, Resolution, Target } from './types';
@@ -30,9 +31,7 @@ export class KubernetesSource implements ClusterSource {
 
   constructor(private readonly options: KubernetesSourceOptions) {
     this.clock = options.clock ?? systemClock;
-    const kubeConfig = new KubeConfig();
-    if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
-    else kubeConfig.loadFromCluster();
+    const kubeConfig = loadKubeConfig(options.kubeconfig);
     const core = kubeConfig.makeApiClient(CoreV1Api);
     const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
     const common = { kubeConfig, log: options.log, clock: this.clock };

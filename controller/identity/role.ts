@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { systemClock } from '../../common/clock';
 import { formatHostPort } from '../../common/address';
 import { UsageError } from '../../common/errors';
+import { loadKubeConfig } from '../cluster/kubeconfig';
 import type { ControllerOptions } from '../options';
 import type { IdentityOptions } from './options';
 import type { RoleContext, RunningRole } from '../roles';
@@ -68,12 +69,8 @@ function tokenReviewer(options: ControllerOptions, identity: IdentityOptions): T
     return new LocalTokenAuthority(secret);
   }
   // Loaded only here: @kubernetes/client-node takes seconds to load, which local mode need not wait for.
-  const { KubeConfig } = require('@kubernetes/client-node') as typeof import('@kubernetes/client-node');
   const { KubernetesTokenReviewer } = require('./kubernetes-token-reviewer') as typeof import('./kubernetes-token-reviewer');
-  const kubeConfig = new KubeConfig();
-  if (options.facts.kubeconfig) kubeConfig.loadFromFile(options.facts.kubeconfig);
-  else kubeConfig.loadFromCluster();
-  return new KubernetesTokenReviewer(kubeConfig);
+  return new KubernetesTokenReviewer(loadKubeConfig(options.facts.kubeconfig));
 }
 
 /** A wildcard listen address is reached on loopback from inside the process. */

@@ -3,6 +3,7 @@
 // are complete: an injector that answered before it knew the namespaces would leave annotated pods unmeshed.
 import { formatHostPort } from '../../common/address';
 import { UsageError } from '../../common/errors';
+import { loadKubeConfig } from '../cluster/kubeconfig';
 import type { RoleContext, RunningRole } from '../roles';
 import { createInjectorMetrics } from './metrics';
 import { InjectorServer, startInjectorServer } from './server';
@@ -19,11 +20,8 @@ export async function startInjectorRole(context: RoleContext): Promise<RunningRo
   let server: InjectorServer | undefined;
   const tlsDir = new TlsDir(injector.tlsDir, log, (pair) => server?.setKeyPair(pair));
   // Loaded only here: @kubernetes/client-node takes seconds to load, which local mode need not wait for.
-  const { KubeConfig } = require('@kubernetes/client-node') as typeof import('@kubernetes/client-node');
   const { KubernetesInjectorFacts } = require('./kubernetes-facts') as typeof import('./kubernetes-facts');
-  const kubeConfig = new KubeConfig();
-  if (options.facts.kubeconfig) kubeConfig.loadFromFile(options.facts.kubeconfig);
-  else kubeConfig.loadFromCluster();
+  const kubeConfig = loadKubeConfig(options.facts.kubeconfig);
   const facts = new KubernetesInjectorFacts({ kubeConfig, controlPlaneNamespace: injector.controlPlaneNamespace, log });
   try {
     await facts.start();
