@@ -13,6 +13,8 @@ have nginx      || need+=(nginx-light)
 have wrk        || need+=(wrk)
 have h2load     || need+=(nghttp2-client)
 have openssl    || need+=(openssl)
+have curl       || need+=(curl)
+# setpriv and unshare (the pod runner of test/fixtures/pod-runner.ts) come with util-linux, which Debian always has.
 have tcpdump    || need+=(tcpdump)
 # Raw HTTP/2 frames for the abuse tests (test/fixtures/h2-abuse.py), for Debian's own python3.
 /usr/bin/python3 -c 'import h2, hyperframe, hpack' >/dev/null 2>&1 || need+=(python3-h2)

@@ -226,6 +226,9 @@ t.test('two pods injected through the API server, run from what it stored, talk 
 
   const runner = new PodRunner(t, kube, network);
   const web = await runner.run(NAMESPACE, 'web');
+  // The client starts while web is looked at: web is Ready and in its Service's EndpointSlice already.
+  const starting = runner.run(NAMESPACE, 'client');
+  starting.catch(() => undefined);
 
   t.test("weft-init ran the patch's command as root with exactly NET_ADMIN and NET_RAW, which it needs", async (t) => {
     const patched = containerOf(web.stored(), INIT_CONTAINER);
@@ -239,9 +242,11 @@ t.test('two pods injected through the API server, run from what it stored, talk 
     const rules = await web.netns.run('iptables', ['-t', 'nat', '-S']);
     t.match(rules.stdout, new RegExp(`--uid-owner ${PROXY_UID} .*-j RETURN`), 'its rules are in the pod');
 
-    const withoutNetAdmin = await web.runWith(INIT_CONTAINER, { ...init.security, capabilities: ['NET_RAW'] });
+    const [withoutNetAdmin, asNobody] = await Promise.all([
+      web.runWith(INIT_CONTAINER, { ...init.security, capabilities: ['NET_RAW'] }),
+      web.runWith(INIT_CONTAINER, { ...init.security, uid: 65534, gid: 65534 }),
+    ]);
     t.match(withoutNetAdmin, { code: 1, stderr: /Permission denied/ }, 'without NET_ADMIN it cannot');
-    const asNobody = await web.runWith(INIT_CONTAINER, { ...init.security, uid: 65534, gid: 65534 });
     t.match(asNobody, { code: 1, stderr: /Permission denied/ }, "nor as a non-root user: Kubernetes' added capabilities do not survive its exec");
   });
 
@@ -261,11 +266,17 @@ t.test('two pods injected through the API server, run from what it stored, talk 
       WEFT_PROXY_IDENTITY_LOCAL_NAME: identityName('web', NAMESPACE),
       WEFT_PROXY_DESTINATION_CONTEXT: JSON.stringify({ ns: NAMESPACE, nodeName: web.stored().spec!.nodeName, pod: 'web' }),
     });
+    // mountinfo: "id parent dev root mountpoint options …"; /var/run is /run here.
+    const mounts = new Map(fs.readFileSync(`/proc/${proxy.pid}/mountinfo`, 'utf8').split('\n').filter(Boolean).map((l) => [l.split(' ')[4], l.split(' ')[5]]));
+    t.match(mounts.get('/'), /^ro\b/, 'its root filesystem is read-only (readOnlyRootFilesystem), and it runs');
+    for (const m of containerOf(web.stored(), PROXY_CONTAINER).volumeMounts!) {
+      t.match(mounts.get(fs.realpathSync('/var/run') + m.mountPath.slice('/var/run'.length)), m.readOnly ? /^ro\b/ : /^rw\b/, `volume ${m.name} is at ${m.mountPath}`);
+    }
     const app = web.containers.get('app')!;
     t.ok(app.startedAt! >= proxy.startedUpAt!, "the app started only after the proxy's postStart `weft-proxy await` returned");
   });
 
-  const client = await runner.run(NAMESPACE, 'client');
+  const client = await starting;
   let timer: NodeJS.Timeout | undefined;
   const phase = await Promise.race([client.completed, new Promise((resolve) => (timer = setTimeout(() => resolve('still running after 30 s'), 30_000)))]);
   clearTimeout(timer);
