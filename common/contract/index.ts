@@ -6,3 +6,4 @@ export * from './annotations';
 export * from './identity';
 export * from './metrics';
 export * from './injection';
+export * from './install';
