@@ -6,6 +6,10 @@ import { registerDemo } from './commands/demo';
 import { registerCerts } from './commands/certs';
 import { registerInject } from './commands/inject';
 import { registerUninject } from './commands/uninject';
+import { registerInstall } from './commands/install';
+import { registerUpgrade } from './commands/upgrade';
+import { registerUninstall } from './commands/uninstall';
+import { registerInstallPrometheus } from './commands/install-prometheus';
 
 export function buildProgram(): Command {
   const program = new Command('weft')
@@ -18,6 +22,9 @@ export function buildProgram(): Command {
   registerCerts(program);
   registerInject(program);
   registerUninject(program);
+  registerInstallPrometheus(registerInstall(program));
+  registerUpgrade(program);
+  registerUninstall(program);
   return program;
 }
 

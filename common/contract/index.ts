@@ -6,4 +6,5 @@ export * from './annotations';
 export * from './identity';
 export * from './metrics';
 export * from './injection';
+export * from './install';
 export * from './prometheus';
