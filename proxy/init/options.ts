@@ -6,7 +6,7 @@ import { parseHostPort } from '../../common/address';
 import { PROXY_ADMIN_ADDR, PROXY_INBOUND_ADDR, PROXY_OUTBOUND_ADDR, PROXY_TAP_ADDR, PROXY_UID } from '../../common/contract';
 import { UsageError } from '../../common/errors';
 import { IPTABLES_MODES, IptablesMode } from './backend';
-import type { PortSpec, RuleOptions } from './rules';
+import { dedupePorts, PortSpec, RuleOptions } from './rules';
 
 export interface InitOptions extends RuleOptions {
   dryRun: boolean;
@@ -57,10 +57,10 @@ export function parseInitArgs(argv: readonly string[]): ParsedArgs {
       incomingProxyPort: optionalPort('--incoming-proxy-port', values['incoming-proxy-port']) ?? portOf(PROXY_INBOUND_ADDR),
       outgoingProxyPort: optionalPort('--outgoing-proxy-port', values['outgoing-proxy-port']) ?? portOf(PROXY_OUTBOUND_ADDR),
       proxyUid: values['proxy-uid'] === undefined ? PROXY_UID : parseUid(values['proxy-uid']),
-      inboundPortsToIgnore: [
+      inboundPortsToIgnore: dedupePorts([
         ...PROXY_OWN_PORTS.map((port) => ({ first: port, last: port })),
         ...parsePortLists('--inbound-ports-to-ignore', values['inbound-ports-to-ignore']),
-      ],
+      ]),
       outboundPortsToIgnore: parsePortLists('--outbound-ports-to-ignore', values['outbound-ports-to-ignore']),
       subnetsToIgnore: parseSubnetLists(values['subnets-to-ignore']),
       dryRun: values['dry-run'] ?? false,

@@ -84,7 +84,7 @@ function ignorePorts(ports: readonly PortSpec[]): string[][] {
 export function multiportGroups(ports: readonly PortSpec[]): string[] {
   const groups: string[][] = [];
   let weight = MULTIPORT_LIMIT;
-  for (const { first, last } of dedupe(ports)) {
+  for (const { first, last } of dedupePorts(ports)) {
     const cost = first === last ? 1 : 2;
     if (weight + cost > MULTIPORT_LIMIT) {
       groups.push([]);
@@ -96,7 +96,8 @@ export function multiportGroups(ports: readonly PortSpec[]): string[] {
   return groups.map((group) => group.join(','));
 }
 
-function dedupe(ports: readonly PortSpec[]): PortSpec[] {
+/** Each port or range once, first occurrence kept: the proxy's own ports may also be passed on the command line. */
+export function dedupePorts(ports: readonly PortSpec[]): PortSpec[] {
   const seen = new Map<string, PortSpec>();
   for (const port of ports) seen.set(`${port.first}-${port.last}`, port);
   return [...seen.values()];

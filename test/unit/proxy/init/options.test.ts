@@ -35,6 +35,12 @@ t.test('flags override the defaults; port lists take commas, ranges and repeats'
   t.same(parsed.outboundPortsToIgnore, [{ first: 25, last: 25 }, { first: 3306, last: 3306 }]);
 });
 
+t.test('the proxy ports the injector passes again are listed once (the summary line reads each port once)', async (t) => {
+  t.same(options('--inbound-ports-to-ignore', '4190,4191,22').inboundPortsToIgnore, [
+    { first: 4190, last: 4190 }, { first: 4191, last: 4191 }, { first: 22, last: 22 },
+  ]);
+});
+
 t.test('--iptables-mode picks a backend', async (t) => {
   t.equal(options('--iptables-mode', 'legacy').iptablesMode, 'legacy');
   t.equal(options('--iptables-mode=nft').iptablesMode, 'nft');
