@@ -17,6 +17,8 @@ export const BENCH_AUTHORITY = 'bench.local:80';
 export interface WeftProxy {
   outboundPort: number;
   inboundPort: number;
+  /** /metrics, /ready. */
+  adminPort: number;
   process: Pinned;
 }
 
@@ -89,7 +91,7 @@ export async function startWeftProxy(
     await stopProcess(p);
     throw err;
   }
-  return { outboundPort, inboundPort, process: p };
+  return { outboundPort, inboundPort, adminPort, process: p };
 }
 
 function chain(port: number, proxies: WeftProxy[], options: ChainOptions, after: () => Promise<void> = async () => undefined): WeftChain {

@@ -15,6 +15,7 @@ import { DURATION_FORM, parseDuration } from '../common/duration';
 import { UsageError } from '../common/errors';
 import { LOG_LEVELS, LogFormat, LogLevel } from '../common/log';
 import { parsePortList, PORT_LIST_FORM } from '../common/port-list';
+import { PEER_POOL_LIMITS } from './http/peer-pool-limits';
 
 export { parsePortList };
 
@@ -68,6 +69,9 @@ export interface Config {
   http2MaxConcurrentStreams: number;
   /** An entry of a cache keyed by endpoints or peers is evicted after this long unused. */
   idleCacheTimeoutMs: number;
+  /** HTTP/1.1 to a peer proxy: connections at most, and requests waiting for one before 503 load-shed. */
+  outboundPeerMaxConnections: number;
+  outboundPeerMaxQueued: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -115,6 +119,8 @@ export function loadConfig(env: Env = process.env): Config {
     httpMaxHeaders: read.integer(ENV.httpMaxHeaders, 1, 10_000) ?? 100,
     http2MaxConcurrentStreams: read.integer(ENV.http2MaxConcurrentStreams, 1, 2 ** 31 - 1) ?? 100,
     idleCacheTimeoutMs: read.duration(ENV.idleCacheTimeout, { min: 1 }) ?? 600_000,
+    outboundPeerMaxConnections: read.integer(ENV.outboundPeerMaxConnections, 1, 100_000) ?? PEER_POOL_LIMITS.maxConnections,
+    outboundPeerMaxQueued: read.integer(ENV.outboundPeerMaxQueued, 0, 1_000_000) ?? PEER_POOL_LIMITS.maxQueued,
   };
 }
 

@@ -34,6 +34,9 @@ export const ENV = {
   httpMaxHeaders: `${P}HTTP_MAX_HEADERS`,
   http2MaxConcurrentStreams: `${P}HTTP2_MAX_CONCURRENT_STREAMS`,
   idleCacheTimeout: `${P}IDLE_CACHE_TIMEOUT`,
+  /** HTTP/1.1 between two proxies: connections per peer, and requests that may wait for one (proxy/http/http1-upstream.ts). */
+  outboundPeerMaxConnections: `${P}OUTBOUND_PEER_MAX_CONNECTIONS`,
+  outboundPeerMaxQueued: `${P}OUTBOUND_PEER_MAX_QUEUED`,
   /** The identity names the control plane's TLS certificates must carry (its identity and destination services). */
   identitySvcName: `${P}IDENTITY_SVC_NAME`,
   destinationSvcName: `${P}DESTINATION_SVC_NAME`,

@@ -5,11 +5,14 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { buildConnector, Dispatcher, Pool } from 'undici';
 import { formatHostPort, HostPort } from '../../common/address';
+import { Clock, systemClock } from '../../common/clock';
 import type { FaultReporter, Guard } from '../transport/guard';
 import type { MtlsConnector } from '../transport/tls-connect';
-import { upstreamError } from './errors';
+import { ProxyError, upstreamError } from './errors';
 import { forwardHeaders, Headers, responseHeaders } from './headers';
 import type { ProxyRequest } from './request';
+import { PEER_POOL_LIMITS, PeerPoolLimits } from './peer-pool-limits';
+import { RequestSlots, SlotTicket } from './request-slots';
 import type { UpstreamSink } from './sink';
 
 export interface UpstreamOptions {
@@ -20,11 +23,17 @@ export interface UpstreamOptions {
   mtls?: MtlsConnector;
   /** Reports faults of what no request owns, e.g. an h2 session's own events. */
   faults: FaultReporter;
+  /** Pools to peer proxies (mTLS); PEER_POOL_LIMITS unless a test says otherwise. */
+  peerLimits?: PeerPoolLimits;
+  /** For the drain deadline of cancelled requests. */
+  clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 }
 
 export class Http1Upstream {
   private readonly pool: Pool;
   readonly key: string;
+  /** Only to a peer proxy (see PeerPoolLimits). */
+  private readonly peer?: { slots: RequestSlots; limits: PeerPoolLimits; clock: Pick<Clock, 'setTimeout' | 'clearTimeout'> };
 
   /** With `serverId`, every connection is mTLS to a peer proxy that must prove that identity. */
   constructor(addr: HostPort, options: UpstreamOptions, serverId?: string) {
@@ -52,13 +61,22 @@ export class Http1Upstream {
               (cb as (e: Error | null, s: unknown) => void)(err, socket);
             })
         : plain;
+    const limits = mtls ? (options.peerLimits ?? PEER_POOL_LIMITS) : undefined;
+    if (limits) this.peer = { slots: new RequestSlots(limits.maxConnections, limits.maxQueued), limits, clock: options.clock ?? systemClock };
     this.pool = new Pool(`http://${this.key}`, {
       // Requests are streams of unbounded length (long polls, downloads): timeouts are the route's business.
       headersTimeout: 0,
       bodyTimeout: 0,
       keepAliveTimeout: 60_000,
+      // The slots keep requests on the wire within this; undici's own queue only ever holds them for a moment.
+      ...(limits ? { connections: limits.maxConnections } : {}),
       connect,
     });
+  }
+
+  /** Requests on the wire and waiting for a connection (peer pools only; 0 otherwise). */
+  get load(): { active: number; queued: number } {
+    return { active: this.peer?.slots.activeCount ?? 0, queued: this.peer?.slots.queuedCount ?? 0 };
   }
 
   send(req: ProxyRequest, sink: UpstreamSink, dropWeftHeaders = false): void {
@@ -69,7 +87,14 @@ export class Http1Upstream {
     // (undici takes async iterables; its type declarations do not say so).
     const body =
       req.body === null || req.body instanceof IncomingMessage ? req.body : (req.body.iterator({ destroyOnReturn: false }) as unknown as Readable);
-    this.pool.dispatch({ method: req.method, path: req.path, headers, body }, new ForwardHandler(sink, this.key, req.guard));
+    const options: Dispatcher.DispatchOptions = { method: req.method, path: req.path, headers, body };
+    const peer = this.peer;
+    if (!peer) return void this.pool.dispatch(options, new ForwardHandler(sink, this.key, req.guard));
+    const ticket: SlotTicket = new SlotTicket(req.guard.wrap((): void => handler.dispatch(this.pool, options)));
+    const handler: ForwardHandler = new ForwardHandler(sink, this.key, req.guard, { slots: peer.slots, ticket, limits: peer.limits, clock: peer.clock });
+    if (!peer.slots.enter(ticket)) {
+      sink.fail(new ProxyError('load-shed', `${peer.limits.maxConnections} requests to ${this.key} are on the wire and ${peer.limits.maxQueued} more wait for a connection; shedding load`));
+    }
   }
 
   close(): Promise<void> {
@@ -77,28 +102,61 @@ export class Http1Upstream {
   }
 }
 
+/** A request to a peer proxy: its slot, and what to do when its client goes away (PeerPoolLimits). */
+interface PeerRequest {
+  slots: RequestSlots;
+  ticket: SlotTicket;
+  limits: PeerPoolLimits;
+  clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+}
+
 /**
  * Relays undici's response callbacks to the sink, pausing the upstream when the client reads slowly. Every
- * callback runs in the request's guard (a throw inside undici's parser would otherwise end up anywhere).
+ * callback runs in the request's guard (a throw inside undici's parser would otherwise end up anywhere). To a
+ * peer proxy it also holds the request's slot until the response is over, and drains the response of a client
+ * that went away.
  */
 class ForwardHandler implements Dispatcher.DispatchHandler {
   private headers?: Headers;
+  private controller?: Dispatcher.DispatchController;
+  private paused = false;
+  /** The client went away while the request was on the wire; the response is being read and thrown away. */
+  private draining?: { bytesLeft: number; timer: NodeJS.Timeout };
+  /** Cut as soon as undici hands over the request's controller. */
+  private cutPending = false;
+  private over = false;
 
   constructor(
     private readonly sink: UpstreamSink,
     private readonly endpoint: string,
     private readonly guard: Guard,
-  ) {}
+    private readonly peer?: PeerRequest,
+  ) {
+    if (peer) sink.onAbort(guard.wrap(() => this.clientLeft()));
+  }
+
+  /** Sends a peer request once it holds a slot. */
+  dispatch(pool: Pool, options: Dispatcher.DispatchOptions): void {
+    try {
+      pool.dispatch(options, this);
+    } catch (err) {
+      this.finish();
+      throw err;
+    }
+  }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     try {
-      this.sink.onAbort(this.guard.wrap(() => controller.abort(new Error('client went away'))));
+      this.controller = controller;
+      if (this.cutPending) controller.abort(new Error('client went away'));
+      else if (!this.peer) this.sink.onAbort(this.guard.wrap(() => controller.abort(new Error('client went away'))));
     } catch (err) {
       this.guard.fault(err);
     }
   }
 
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (this.draining) return;
     try {
       if (statusCode < 200) return this.sink.informational(statusCode, responseHeaders(headers));
       this.headers = responseHeaders(headers);
@@ -109,10 +167,17 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const draining = this.draining;
+    if (draining) {
+      draining.bytesLeft -= chunk.length;
+      if (draining.bytesLeft < 0) this.cut();
+      return;
+    }
     try {
       if (!this.sink.data(chunk)) {
+        this.paused = true;
         controller.pause();
-        this.sink.onDrain(this.guard.wrap(() => controller.resume()));
+        this.sink.onDrain(this.guard.wrap(() => this.resume()));
       }
     } catch (err) {
       this.guard.fault(err);
@@ -120,6 +185,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(_c: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
+    const draining = this.draining;
+    this.finish();
+    if (draining) return;
     try {
       this.sink.end(trailers ? responseHeaders(trailers) : undefined, this.headers);
     } catch (err) {
@@ -128,10 +196,43 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_c: Dispatcher.DispatchController, error: Error): void {
+    const draining = this.draining;
+    this.finish();
+    if (draining) return;
     try {
       this.sink.fail(upstreamError(error, this.endpoint));
     } catch (err) {
       this.guard.fault(err);
     }
+  }
+
+  private resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.controller?.resume();
+  }
+
+  /** A peer request's client went away: leave the queue, or drain the response within the limits. */
+  private clientLeft(): void {
+    const peer = this.peer!;
+    if (this.over || this.draining || peer.slots.withdraw(peer.ticket)) return;
+    const { drainBytes, drainMs } = peer.limits;
+    this.draining = { bytesLeft: drainBytes, timer: peer.clock.setTimeout(this.guard.wrap(() => this.cut()), drainMs) };
+    // Nobody reads the response any more: a pause waiting for the client's drain would never end.
+    this.resume();
+  }
+
+  /** Past the drain limits: give the connection up after all. */
+  private cut(): void {
+    if (this.over) return;
+    if (this.controller) this.controller.abort(new Error('client went away and the response exceeded the drain limits'));
+    else this.cutPending = true;
+  }
+
+  private finish(): void {
+    if (this.over) return;
+    this.over = true;
+    if (this.draining) this.peer!.clock.clearTimeout(this.draining.timer);
+    if (this.peer) this.peer.slots.release(this.peer.ticket);
   }
 }

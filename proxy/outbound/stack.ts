@@ -16,6 +16,7 @@ import type { Config } from '../config';
 import type { Discovery } from '../discovery/types';
 import { createHttpServers, HttpServers } from '../http/servers';
 import { TargetCache } from '../http/targets';
+import { PEER_POOL_LIMITS } from '../http/peer-pool-limits';
 import { Upstreams } from '../http/upstreams';
 import type { LocalIdentity } from '../identity/local-identity';
 import { NO_TLS_REASON, noTls, outboundLabels } from '../metrics/labels';
@@ -42,7 +43,8 @@ export function createOutbound(config: Config, discovery: Discovery, registry: P
   // Pools, sessions, targets and passthrough endpoints forget what goes unused (DESIGN.md); pools and sessions
   // of an endpoint discovery removed close at once.
   const idle = { idleMs: config.idleCacheTimeoutMs, clock: systemClock };
-  const upstreams = new Upstreams({ connectTimeoutMs: config.outboundConnectTimeoutMs, onConnection: onUpstream, mtls, faults }, idle);
+  const peerLimits = { ...PEER_POOL_LIMITS, maxConnections: config.outboundPeerMaxConnections, maxQueued: config.outboundPeerMaxQueued };
+  const upstreams = new Upstreams({ connectTimeoutMs: config.outboundConnectTimeoutMs, onConnection: onUpstream, mtls, faults, peerLimits }, idle);
   discovery.onEndpointRemoved?.((endpoint) => upstreams.forget(endpoint));
   const retryMetrics = new RetryMetrics(registry);
   const http = new OutboundHttp(discovery, idle, {
