@@ -86,3 +86,20 @@ export const INJECTOR_METRIC = {
   admissionRequestsTotal: 'proxy_inject_admission_requests_total',
   admissionResponsesTotal: 'proxy_inject_admission_responses_total',
 } as const;
+
+/**
+ * The controller's SLO gauges, one series per Service with SLO annotations (CONTRACT.md "Tap, CLI views,
+ * dashboard, SLOs"); the burn-rate alerts of `weft install prometheus` join on them by `namespace`, `service`.
+ */
+export const SLO_METRIC = {
+  /** `{namespace, service}`: the ratio of requests that must succeed, e.g. 0.999 for `slo.weft.io/success-rate: "99.9"`. */
+  successRateObjective: 'slo_success_rate_objective',
+  /**
+   * `{namespace, service, le}`: the ratio of requests that must answer within `le` milliseconds, e.g. 0.99 with
+   * le="300" for `slo.weft.io/latency: 300ms@99`. `le` is one of LATENCY_BUCKETS_MS written as Prometheus writes
+   * bucket bounds ("300", not "300.0"), so it matches `response_latency_ms_bucket{le}`.
+   */
+  latencyObjective: 'slo_latency_objective',
+  /** `{namespace, service}`: the SLO window in seconds (`slo.weft.io/window`, default 30d = 2592000). */
+  windowSeconds: 'slo_window_seconds',
+} as const;
