@@ -18,6 +18,13 @@ export interface Objective {
   windowSeconds: number;
 }
 
+/** A Service's objectives (slo.weft.io/* annotations, or the endpoints file's `slo:`). */
+export interface ServiceObjective {
+  namespace: string;
+  service: string;
+  objective: Objective;
+}
+
 /** The objective as written: each field optional, as the annotations are. */
 export interface ObjectiveText {
   successRate?: string;

@@ -2,7 +2,7 @@
 // API (kubernetes.ts) or a local endpoints file (local.ts, for `weft demo`).
 import type { HostPort } from '../../common/address';
 import type { RetrySpec } from '../../common/endpoints-file';
-import type { Objective } from '../../common/slo';
+import type { ServiceObjective } from '../../common/slo';
 
 /** What an authority names, once parsed (controller/destination/authority.ts). */
 export type Target =
@@ -38,12 +38,7 @@ export type Resolution =
   /** Not served in the cluster (ExternalName, or a name outside the cluster domain): connect directly. */
   | { kind: 'external'; addr: HostPort };
 
-/** A Service's objectives (slo.weft.io/* annotations, or the endpoints file's `slo:`). */
-export interface ServiceObjective {
-  namespace: string;
-  service: string;
-  objective: Objective;
-}
+export type { ServiceObjective };
 
 /** Called with the change keys (see changeKey) whose resolutions may differ now, or 'all' after a resync. */
 export type ChangeListener = (keys: ReadonlySet<string> | 'all') => void;
