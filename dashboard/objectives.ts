@@ -3,6 +3,7 @@
 import { SLO_METRIC } from '../common/contract';
 import type { ServiceObjective } from '../common/slo';
 import { fetchMetrics, Sample } from '../common/views/exposition';
+import type { MetricsSource } from '../common/views/source';
 
 const TIMEOUT_MS = 2000;
 
@@ -10,6 +11,25 @@ export type ObjectivesSource = () => Promise<ServiceObjective[]>;
 
 export function objectivesFromMetrics(url: string): ObjectivesSource {
   return async () => objectivesOf(await fetchMetrics(url, TIMEOUT_MS));
+}
+
+/** From a metrics source that scrapes the controller too (a cluster's Prometheus): the same gauges, queried. */
+export function objectivesFromSource(source: MetricsSource, clock: () => number = Date.now): ObjectivesSource {
+  return async () => {
+    const at = clock();
+    const by = ['namespace', 'service'];
+    const [windows, successRates, latencies] = await Promise.all([
+      source.current(SLO_METRIC.windowSeconds, {}, by, at),
+      source.current(SLO_METRIC.successRateObjective, {}, by, at),
+      source.current(SLO_METRIC.latencyObjective, {}, [...by, 'le'], at),
+    ]);
+    const samples = (name: string, rows: typeof windows) => rows.map((row): Sample => ({ name, labels: row.labels, value: row.value }));
+    return objectivesOf([
+      ...samples(SLO_METRIC.windowSeconds, windows),
+      ...samples(SLO_METRIC.successRateObjective, successRates),
+      ...samples(SLO_METRIC.latencyObjective, latencies),
+    ]);
+  };
 }
 
 /** One objective per service that has a window gauge, with the success-rate and latency gauges that name it. */

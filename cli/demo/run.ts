@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatHostPort } from '../../common/address';
+import { DemoDashboard, startDemoDashboard } from './dashboard';
 import { StatusLine, Pids, welcome } from './output';
 import { DemoPki, createDemoPki } from './pki';
 import { SparePorts } from './ports';
@@ -20,6 +21,7 @@ import {
   controllerSpec,
   endpointsFileText,
   planController,
+  planDashboard,
   planTopology,
   proxyName,
   proxySpec,
@@ -59,6 +61,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   // The controller's ports first: with --base-port they are the first ones, whatever the topology holds.
   const controller = await planController(ports);
   const topology = await planTopology(ports);
+  const dashboardAddr = await planDashboard(ports);
   await spare.release();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-demo-'));
   const endpointsFile = path.join(dir, 'endpoints.yaml');
@@ -68,6 +71,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const onSignal = () => stop.request();
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   let deadline: NodeJS.Timeout | undefined;
+  let dashboard: DemoDashboard | undefined;
   try {
     options.out.write(`weft demo: starting ${START_ORDER.join(', ')}, each with its own weft-proxy, on 127.0.0.1 …\n`);
     await fs.writeFile(endpointsFile, endpointsFileText(topology));
@@ -78,7 +82,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const controllerReady = `http://${formatHostPort(controller.admin)}/ready`;
     await waitFor(`the controller (${controllerReady})`, () => answersOk(controllerReady), READY_TIMEOUT_MS, stop.signal);
     const pids = await startWorkloads(topology, controller, pki, supervisor, options.rps, stop.signal);
+    dashboard = await startDemoDashboard(topology, controller, dashboardAddr);
     options.out.write(welcome(topology, pids, { endpointsFile, pki }, options.durationMs));
+    options.out.write(`Dashboard: ${dashboard.url}\nController metrics (with the SLO gauges): http://${formatHostPort(controller.admin)}/metrics\n\n`);
     // --duration counts from here: that long of traffic, however long start-up took.
     if (options.durationMs !== undefined) deadline = setTimeout(onSignal, options.durationMs);
     const status = new StatusLine(topology, Date.now());
@@ -93,6 +99,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     stop.request(); // ends any start-up wait still polling
     clearTimeout(deadline);
     options.out.write('weft demo: stopping …\n');
+    await dashboard?.close();
     // Callers before callees, so nothing reports errors about a peer that is merely shutting down.
     for (const name of [...START_ORDER].reverse()) await supervisor.stop(STOP_GRACE_MS, [name, proxyName(name)]);
     await supervisor.stop(STOP_GRACE_MS, ['controller']);

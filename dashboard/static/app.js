@@ -53,8 +53,11 @@ function renderWorkloads(workloads) {
       const meshed = w.meshed ? `${w.meshed.ready}/${w.meshed.total}` : '-';
       const cells = [`${w.namespace}/${w.name}`, meshed, pct(w.successRate), num(w.rps), ms(w.latencyMs.p50), ms(w.latencyMs.p95), ms(w.latencyMs.p99), w.tcpConnections ?? '-'];
       cells.forEach((text, i) => row.append(el('td', i === 2 ? { class: `success ${health(w.successRate)}` } : {}, String(text))));
-      row.append(el('td')).lastChild.append(sparkline(w.spark.rps, 'rps'));
-      row.append(el('td')).lastChild.append(sparkline(w.spark.successRate, 'success', 1));
+      for (const spark of [sparkline(w.spark.rps, 'rps'), sparkline(w.spark.successRate, 'success', 1)]) {
+        const cell = el('td');
+        cell.append(spark);
+        row.append(cell);
+      }
       return row;
     }),
   );
@@ -68,12 +71,16 @@ function renderGraph(workloads, edges) {
   for (let pass = 0; pass < names.size; pass++) for (const e of edges) if (e.src !== e.dst) depth.set(e.dst, Math.max(depth.get(e.dst), depth.get(e.src) + 1));
   const columns = [];
   for (const n of [...names].sort()) (columns[depth.get(n)] ??= []).push(n);
-  const box = { w: 130, h: 46 };
-  const gapX = 200;
+  const box = { w: 150, h: 50 };
+  const gapX = 230;
+  const gapY = 90;
+  const rows = Math.max(1, ...columns.map((col) => col.length));
+  const height = Math.max(200, 60 + rows * gapY);
   const pos = new Map();
-  columns.forEach((col, x) => col.forEach((n, y) => pos.set(n, { x: 20 + x * gapX, y: 30 + y * 90 + (x % 2) * 30 })));
-  const width = Math.max(600, 40 + columns.length * gapX);
-  svg.setAttribute('viewBox', `0 0 ${width} 320`);
+  // Each column centred vertically, odd columns a little lower so that the edge labels do not line up.
+  columns.forEach((col, x) => col.forEach((n, y) => pos.set(n, { x: 10 + x * gapX, y: (height - col.length * gapY) / 2 + y * gapY + (x % 2) * 24 })));
+  const width = Math.max(600, 20 + (columns.length - 1) * gapX + box.w);
+  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
   const byName = new Map(workloads.map((w) => [w.name, w]));
   const defs = el('svg:defs');
   const marker = el('svg:marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto' });
@@ -90,8 +97,9 @@ function renderGraph(workloads, edges) {
     const g = el('svg:g', { class: `edge ${e.mtls ? 'mtls' : 'plain'}`, 'data-edge': `${e.src}->${e.dst}`, 'data-mtls': e.mtls, 'data-rate': e.rate, 'data-success-rate': e.successRate ?? '' });
     const mid = (x1 + x2) / 2;
     g.append(el('svg:path', { d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`, 'marker-end': 'url(#arrow)' }));
-    const label = `${e.mtls ? '🔒 ' : '⚠ '}${num(e.rate)} ${e.unit}${e.successRate === undefined ? '' : ` · ${pct(e.successRate, 1)}`}`;
-    g.append(el('svg:text', { x: mid - 50, y: (y1 + y2) / 2 - 6 }, label));
+    const label = `${num(e.rate)} ${e.unit}${e.successRate === undefined ? '' : ` · ${pct(e.successRate, 1)}`}`;
+    g.append(el('svg:text', { x: mid, y: Math.min(y1, y2) - 16, 'text-anchor': 'middle' }, label));
+    g.append(el('svg:text', { x: mid, y: Math.min(y1, y2) - 4, 'text-anchor': 'middle', class: e.mtls ? 'mtls' : 'plain' }, e.mtls ? 'mTLS' : 'not mTLS'));
     g.append(el('svg:title', {}, e.mtls ? `mTLS: ${e.clientId} → ${e.serverId}` : `not mTLS: ${e.msg}`));
     parts.push(g);
   }
@@ -101,7 +109,8 @@ function renderGraph(workloads, edges) {
     const g = el('svg:g', { class: `node${failing ? ' failing' : ''}`, 'data-node': n, transform: `translate(${p.x},${p.y})` });
     g.append(el('svg:rect', { width: box.w, height: box.h, rx: 6 }));
     g.append(el('svg:text', { class: 'name', x: 10, y: 18 }, n));
-    const detail = w ? (w.responses > 0 ? `${pct(w.successRate, 1)} · ${num(w.rps)} rps` : w.tcpConnections ? `${w.tcpConnections} tcp conns` : 'no requests served') : 'outside the mesh';
+    const tcpIn = edges.filter((e) => e.dst === n && e.unit === 'conn/s').reduce((sum, e) => sum + e.rate, 0);
+    const detail = !w ? 'outside the mesh' : w.responses > 0 ? `${pct(w.successRate, 1)} · ${num(w.rps)} rps` : tcpIn > 0 ? `TCP · ${num(tcpIn)} conn/s` : 'serves no requests';
     g.append(el('svg:text', { x: 10, y: 36, class: 'muted' }, detail));
     parts.push(g);
   }
