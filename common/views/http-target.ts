@@ -40,6 +40,6 @@ export function httpGet(target: HttpTarget, path: string, timeoutMs = DEFAULT_TI
       res.on('error', (err) => reject(new SourceUnavailable(`${target.label}: the answer to ${url} broke off (${err.message})`, { cause: err })));
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (err) => reject(new SourceUnavailable(`cannot reach ${target.label} (${url}): ${err.message}`, { cause: err })));
+    req.on('error', (err) => reject(new SourceUnavailable(`cannot reach ${target.label}: ${err.message}`, { cause: err })));
   });
 }

@@ -1,15 +1,17 @@
 // The dashboard in real Chromium (playwright-core driving Debian's chromium) over a running `weft demo`: the
-// demo's own dashboard (its series of the proxies' /metrics) and `weft dashboard --prometheus-url` over Debian's
-// Prometheus scraping the same proxies and the controller. Every request the browser makes is intercepted and
-// must stay on loopback; the page must log no error.
+// demo's own dashboard, and `weft dashboard` started as a user would, finding the demo's Prometheus through the
+// demo's context file. Every request the browser makes is intercepted and must stay on loopback; the page must
+// log no error.
 import { ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, promises as fs } from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import t, { Test } from 'tap';
 import type { Page } from 'playwright-core';
 import { delay, freePort, startDemo, untrackedNode } from '../fixtures/demo';
-import { prometheusMissingReason, startPrometheus } from '../fixtures/prometheus';
+import { prometheusMissingReason } from '../fixtures/prometheus';
+import { CONTEXT_ENV } from '../../common/views/context';
 
 const CHROMIUM = '/usr/bin/chromium';
 const REPO = path.resolve(__dirname, '../..');
@@ -25,7 +27,7 @@ function chromiumMissingReason(): string | undefined {
   }
 }
 
-const skip = chromiumMissingReason() ?? prometheusMissingReason();
+const skip = chromiumMissingReason();
 
 /** Resolves with the first match of `pattern` in what `read` returns, polling; fails after `timeoutMs`. */
 async function waitForText(read: () => string, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
@@ -105,23 +107,17 @@ t.test('the dashboard over a running demo, in Chromium', { skip, timeout: 120_00
   const started = Date.now();
   const mark = (what: string) => t.comment(`${what} at ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const { chromium } = await import('playwright-core');
-  // Everything that does not need the demo starts beside it: Prometheus, `weft dashboard` over it, Chromium.
-  const prometheusStarted = startPrometheus(t, '1s');
-  const dashboardStarted = prometheusStarted.then(async (p) => startDashboardCommand(t, ['--port', String(await freePort()), '--prometheus-url', p.url]));
-  const [demo, prometheus, promDashboard, browser] = await Promise.all([
-    startDemo(t, ['--rps', '20']),
-    prometheusStarted,
-    dashboardStarted,
-    chromium.launch({ executablePath: CHROMIUM, headless: true }),
-  ]);
-  mark('demo, Prometheus, weft dashboard and Chromium up');
-  const printed = await waitForText(demo.stdout, /Dashboard: (http:\/\/\S+)\nController metrics \(with the SLO gauges\): http:\/\/(\S+)\/metrics/, 10_000);
-  const [, demoDashboard, controllerAdmin] = printed;
-  await prometheus.setTargets([
-    ...Object.entries(demo.info.metricsUrls).map(([name, url]) => ({ addr: new URL(url).host, labels: { namespace: 'demo', deployment: name, pod: `${name}-0` } })),
-    { addr: controllerAdmin, labels: { job_role: 'controller' } },
-  ]);
+  // This test's own context file, so that `weft dashboard` finds this demo and no other.
+  const contextDir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-dashboard-test-'));
+  t.teardown(() => fs.rm(contextDir, { recursive: true, force: true }));
+  process.env[CONTEXT_ENV] = path.join(contextDir, 'context.json');
+  const [demo, browser] = await Promise.all([startDemo(t, ['--rps', '20']), chromium.launch({ executablePath: CHROMIUM, headless: true })]);
   t.teardown(() => browser.close());
+  const printed = await waitForText(demo.stdout, /Dashboard: (http:\/\/\S+)\nController metrics \(with the SLO gauges\): (http:\/\/\S+)\n/, 10_000);
+  const [, demoDashboard, controllerMetrics] = printed;
+  const prometheusUrl = /Prometheus \(\S+\) scrapes every proxy at (http:\/\/[^;\s]+)/.exec(demo.stdout())?.[1];
+  const cliDashboard = await startDashboardCommand(t, ['--port', String(await freePort()), '--controller-metrics', controllerMetrics]);
+  mark('demo, Chromium and weft dashboard up');
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const requested: string[] = [];
   await context.route('**/*', async (route) => {
@@ -172,8 +168,9 @@ t.test('the dashboard over a running demo, in Chromium', { skip, timeout: 120_00
     t.ok(Number((await page.locator(`${row} [data-burn="5m"]`).textContent())!.replace('×', '')) > 1, 'burning faster than the budget allows');
   });
 
-  await t.test("a workload's success rate on the page is Prometheus' answer for the same window", async (t) => {
-    const page = await open(promDashboard);
+  const noPrometheus = prometheusUrl ? undefined : (prometheusMissingReason() ?? 'the demo runs no Prometheus');
+  await t.test("a workload's success rate on the page is Prometheus' answer for the same window", { skip: noPrometheus }, async (t) => {
+    const page = await open(cliDashboard);
     await page.locator('#source').filter({ hasText: 'Prometheus' }).waitFor({ timeout: PAGE_TIMEOUT_MS });
     const row = 'tr[data-workload="books"]';
     const scope = `direction="inbound",namespace="demo",deployment="books"`;
@@ -188,7 +185,7 @@ t.test('the dashboard over a running demo, in Chromium', { skip, timeout: 120_00
         await delay(500);
         continue;
       }
-      const [answer] = await promQueryAt(prometheus.url, promql, Number(atMs));
+      const [answer] = await promQueryAt(prometheusUrl!, promql, Number(atMs));
       compared = { page: Number(rate), prometheus: answer };
       if (Math.abs(compared.page - compared.prometheus) < 1e-9) break;
       await delay(1500);
@@ -197,7 +194,7 @@ t.test('the dashboard over a running demo, in Chromium', { skip, timeout: 120_00
     t.ok(Math.abs(compared!.page - compared!.prometheus) < 1e-9, `page ${compared?.page} = Prometheus ${compared?.prometheus}`);
     t.ok(compared!.page > 0.5 && compared!.page < 1, 'books fails its broken book, and only that');
     await page.locator('tr[data-service="books"][data-kind="latency"]').waitFor({ timeout: PAGE_TIMEOUT_MS });
-    t.pass('the objectives come through Prometheus, from the controller\'s gauges');
+    t.pass("weft dashboard shows the objectives from the controller's gauges");
   });
 
   t.same(problems, [], 'no console errors');
