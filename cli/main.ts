@@ -10,6 +10,12 @@ import { registerInstall } from './commands/install';
 import { registerUpgrade } from './commands/upgrade';
 import { registerUninstall } from './commands/uninstall';
 import { registerInstallPrometheus } from './commands/install-prometheus';
+import { registerStat } from './commands/stat';
+import { registerEdges } from './commands/edges';
+import { registerTop } from './commands/top';
+import { registerIdentity } from './commands/identity';
+import { registerDiagnostics } from './commands/diagnostics';
+import { registerDashboard } from './commands/dashboard';
 
 export function buildProgram(): Command {
   const program = new Command('weft')
@@ -25,6 +31,12 @@ export function buildProgram(): Command {
   registerInstallPrometheus(registerInstall(program));
   registerUpgrade(program);
   registerUninstall(program);
+  registerStat(program);
+  registerEdges(program);
+  registerTop(program);
+  registerIdentity(program);
+  registerDiagnostics(program);
+  registerDashboard(program);
   return program;
 }
 

@@ -3,6 +3,7 @@
 import { parseDocument } from 'yaml';
 import { HostPort, parseHostPort } from './address';
 import { parseDuration } from './duration';
+import { Objective, parseObjective } from './slo';
 import { describeYamlError } from './yaml-error';
 
 export interface FileEndpoint {
@@ -28,6 +29,8 @@ export interface FileService {
   endpoints: FileEndpoint[];
   retry?: RetrySpec;
   timeoutMs?: number;
+  /** The service's objectives: the same keys and meaning as the slo.weft.io/* annotations. */
+  slo?: Objective;
 }
 
 export class EndpointsFileError extends Error {
@@ -63,7 +66,24 @@ function parseService(entry: unknown, path: string, where: (p: string) => string
   };
   if (e.retry !== undefined) service.retry = parseRetry(e.retry, `${path}.retry`, where);
   if (e.timeout !== undefined) service.timeoutMs = duration(e.timeout, `${path}.timeout`, where);
+  if (e.slo !== undefined) service.slo = parseSlo(e.slo, `${path}.slo`, where);
   return service;
+}
+
+/** `slo: { success-rate: "99.9", latency: "300ms@99", window: 30d }`. */
+function parseSlo(entry: unknown, path: string, where: (p: string) => string): Objective {
+  const e = asObject(entry, path, where);
+  const text = (key: string) => (e[key] === undefined ? undefined : String(e[key]));
+  const known = new Set(['success-rate', 'latency', 'window']);
+  const unknown = Object.keys(e).find((key) => !known.has(key));
+  if (unknown !== undefined) throw new EndpointsFileError(where(`${path}.${unknown} is not an objective: expected success-rate, latency or window`));
+  const parsed = parseObjective(
+    { successRate: text('success-rate'), latency: text('latency'), window: text('window') },
+    { successRate: `${path}.success-rate`, latency: `${path}.latency`, window: `${path}.window` },
+  );
+  if (parsed.kind === 'invalid') throw new EndpointsFileError(where(parsed.reason));
+  if (parsed.kind === 'none') throw new EndpointsFileError(where(`${path} sets no objective: give success-rate, latency or both`));
+  return parsed.objective;
 }
 
 function parseEndpoint(entry: unknown, path: string, where: (p: string) => string): FileEndpoint {

@@ -9,6 +9,7 @@ import { LocalSource } from './cluster/local';
 import type { ClusterSource } from './cluster/types';
 import type { ControllerOptions } from './options';
 import { RoleContext, ROLES, RunningRole } from './roles';
+import { registerObjectiveGauges } from './slo/metrics';
 
 export interface Controller {
   close(): Promise<void>;
@@ -19,14 +20,18 @@ export async function startController(options: ControllerOptions, log: Logger): 
   collectDefaultMetrics({ register: registry });
   const source = createSource(options, log);
   let started: Promise<ClusterSource> | undefined;
+  let facts: ClusterSource | undefined;
   const waits: (() => string | undefined)[] = [];
   const context: RoleContext = {
     options,
     log,
     registry,
-    clusterSource: () => (started ??= source.start().then(() => source)),
+    clusterSource: () => (started ??= source.start().then(() => (facts = source))),
     waitingFor: (reason) => waits.push(reason),
   };
+
+  // The objectives of whatever facts the roles started: a controller that needs none (the injector) has none.
+  registerObjectiveGauges(registry, () => facts?.objectives() ?? []);
 
   const running: RunningRole[] = [];
   let ready = false;

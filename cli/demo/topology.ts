@@ -40,9 +40,14 @@ export const START_ORDER: readonly WorkloadName[] = ['stock', 'books', 'web', 'l
 const SERVICE_PORTS: Partial<Record<WorkloadName, number>> = { stock: 7000, books: 8080, web: 8080 };
 const PROXY_LISTENERS = 4;
 const CONTROLLER_LISTENERS = 3;
+/** Prometheus, or the demo's own series of the proxies' metrics (views.ts). */
+const VIEWS_LISTENERS = 1;
 
-/** How many ports the demo listens on: one per app, four per proxy, three for the controller. */
-export const PORTS_NEEDED = Object.keys(SERVICE_PORTS).length + START_ORDER.length * PROXY_LISTENERS + CONTROLLER_LISTENERS;
+const DASHBOARD_LISTENERS = 1;
+
+/** How many ports the demo listens on: one per app, four per proxy, three for the controller, one for views, one for the dashboard. */
+export const PORTS_NEEDED =
+  Object.keys(SERVICE_PORTS).length + START_ORDER.length * PROXY_LISTENERS + CONTROLLER_LISTENERS + VIEWS_LISTENERS + DASHBOARD_LISTENERS;
 
 export function authorityOf(name: WorkloadName): string {
   return `${name}.${DEMO_NAMESPACE}.svc.cluster.local:${SERVICE_PORTS[name]}`;
@@ -97,6 +102,12 @@ export async function planController(nextPort: PortSource): Promise<ControllerAd
   return { identity: await addr(), destination: await addr(), admin: await addr() };
 }
 
+/**
+ * books carries objectives that its failing book (a tenth of the load) burns: 10x its budget, so the
+ * dashboard's SLO panel shows a one-day budget going down by the minute.
+ */
+export const BOOKS_SLO = { 'success-rate': '99', latency: '300ms@99', window: '1d' };
+
 /** The service account the controller's destination role proves itself as. */
 export const DESTINATION_ACCOUNT = { serviceAccount: CONTROL_PLANE_SERVICES.destination.serviceAccount, namespace: CONTROL_PLANE_NAMESPACE };
 
@@ -129,6 +140,7 @@ export function endpointsFileText(topology: Topology): string {
           labels: { namespace: DEMO_NAMESPACE, service: w.name, pod: `${w.name}-0` },
         },
       ],
+      ...(w.name === 'books' ? { slo: BOOKS_SLO } : {}),
     }));
   return stringify({ services });
 }

@@ -44,3 +44,13 @@ export const ROUTE = {
   retryMethods: 'retry.weft.io/methods',
   requestTimeout: 'timeout.weft.io/request',
 } as const;
+
+/** Service-level objectives on a Service (CONTRACT.md "Tap, CLI views, dashboard, SLOs"). */
+export const SLO = {
+  /** Percent of requests that succeed: "99.9". */
+  successRate: 'slo.weft.io/success-rate',
+  /** `300ms@99`: 99 % of requests answered within 300 ms (a response_latency_ms bucket bound). */
+  latency: 'slo.weft.io/latency',
+  /** The window the objectives hold over: `30d` (the default), `7d`, `24h`. */
+  window: 'slo.weft.io/window',
+} as const;

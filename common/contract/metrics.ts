@@ -103,3 +103,9 @@ export const SLO_METRIC = {
   /** `{namespace, service}`: the SLO window in seconds (`slo.weft.io/window`, default 30d = 2592000). */
   windowSeconds: 'slo_window_seconds',
 } as const;
+
+/**
+ * Labels a scraper adds to every series of a proxy, from its scrape target (as Linkerd's Prometheus config
+ * does from the pod): what views group by. `identity` (the proxy's identity name) is weft's, where known.
+ */
+export const PROXY_TARGET_LABEL = { namespace: 'namespace', deployment: 'deployment', pod: 'pod', identity: 'identity' } as const;

@@ -1,9 +1,10 @@
 // weft's annotations on Services and pods, read into facts. A value that does not parse is an error that
 // names the annotation and the form it takes, so the operator can fix the object.
-import { CONFIG, ROUTE } from '../../common/contract';
+import { CONFIG, ROUTE, SLO } from '../../common/contract';
 import { DURATION_FORM, parseDuration } from '../../common/duration';
 import type { RetrySpec } from '../../common/endpoints-file';
 import { parsePortList, PORT_LIST_FORM } from '../../common/port-list';
+import { ObjectiveParse, parseObjective } from '../../common/slo';
 import type { RoutePolicy } from './types';
 
 export class AnnotationError extends Error {
@@ -32,6 +33,17 @@ export function routePolicy(annotations: Annotations): RoutePolicy {
   const timeout = duration(annotations, ROUTE.requestTimeout);
   if (timeout !== undefined) policy.timeoutMs = timeout;
   return policy;
+}
+
+/**
+ * slo.weft.io/* on a Service. Not thrown when invalid: a mistyped objective must not cost the service its
+ * routing, so the caller logs the reason and exports no objective for it.
+ */
+export function serviceObjective(annotations: Annotations): ObjectiveParse {
+  return parseObjective(
+    { successRate: annotations?.[SLO.successRate], latency: annotations?.[SLO.latency], window: annotations?.[SLO.window] },
+    SLO,
+  );
 }
 
 /** config.weft.io/opaque-ports, sorted; empty when unset. */

@@ -4,7 +4,8 @@
 import * as net from 'node:net';
 import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
 import { identityName, PROXY_VERSION } from '../../common/contract';
-import { opaquePorts, routePolicy } from './annotations';
+import type { ObjectiveParse } from '../../common/slo';
+import { opaquePorts, routePolicy, serviceObjective } from './annotations';
 import type { RoutePolicy } from './types';
 
 export class FactError extends Error {
@@ -34,6 +35,7 @@ export interface ServiceFact {
   clusterIPs: readonly string[];
   ports: readonly PortFact[];
   policy: RoutePolicy;
+  objective: ObjectiveParse;
 }
 
 export interface SliceEndpointFact {
@@ -70,7 +72,8 @@ export function serviceFact(service: V1Service): ServiceFact {
   const ports = (spec.ports ?? []).map((p, i) => portFact(p.name, p.port, `spec.ports[${i}]`));
   const clusterIPs = (spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : [])).filter((ip) => ip !== 'None');
   for (const ip of clusterIPs) if (!net.isIP(ip)) throw new FactError(`spec.clusterIP ${JSON.stringify(ip)} is not an IP address`);
-  const fact: ServiceFact = { namespace, name, clusterIPs, ports, policy: routePolicy(service.metadata?.annotations) };
+  const annotations = service.metadata?.annotations;
+  const fact: ServiceFact = { namespace, name, clusterIPs, ports, policy: routePolicy(annotations), objective: serviceObjective(annotations) };
   if (spec.type === 'ExternalName') {
     if (!spec.externalName) throw new FactError('an ExternalName service needs spec.externalName');
     fact.externalName = spec.externalName.replace(/\.$/, '');

@@ -1,7 +1,7 @@
 // The cluster as discovery sees it: services, their EndpointSlices and the pods behind them, indexed for
 // answering a Target, and for telling which targets a change touches (the change keys of types.ts).
 import type { PodFact, ServiceFact, SliceEndpointFact, SliceFact } from './kubernetes-facts';
-import { EndpointFact, ipKey, Resolution, serviceKey, Target } from './types';
+import { EndpointFact, ipKey, Resolution, ServiceObjective, serviceKey, Target } from './types';
 
 const objectKey = (namespace: string, name: string) => `${namespace}/${name}`;
 
@@ -129,6 +129,12 @@ export class ClusterIndex {
     const pod = this.podsByIp.get(ip);
     if (!pod) return { kind: 'unknown' };
     return { kind: 'endpoints', endpoints: [endpointFact(ip, port, { namespace: pod.namespace, pod: pod.name }, pod)], policy: {} };
+  }
+
+  objectives(): ServiceObjective[] {
+    return [...this.services.values()].flatMap((s) =>
+      s.objective.kind === 'objective' ? [{ namespace: s.namespace, service: s.name, objective: s.objective.objective }] : [],
+    );
   }
 
   /** The change keys of a service: its own and its cluster IPs', added to `into`. */

@@ -6,9 +6,9 @@ import { Clock, systemClock } from '../../common/clock';
 import type { Logger } from '../../common/log';
 import { WatchedKind } from './informer';
 import { loadKubeConfig } from './kubeconfig';
-import { podFact, serviceFact, sliceFact } from './kubernetes-facts';
+import { podFact, ServiceFact, serviceFact, sliceFact } from './kubernetes-facts';
 import { ClusterIndex } from './kubernetes-index';
-import type { ChangeListener, ClusterSource, Resolution, Target } from './types';
+import type { ChangeListener, ClusterSource, Resolution, ServiceObjective, Target } from './types';
 
 export interface KubernetesSourceOptions {
   /** A kubeconfig file; without one, the in-cluster service account config. */
@@ -40,7 +40,7 @@ export class KubernetesSource implements ClusterSource {
       what: 'services',
       path: '/api/v1/services',
       list: () => core.listServiceForAllNamespaces(),
-      upsert: (s) => this.emit(this.index.setService(serviceFact(s))),
+      upsert: (s) => this.emit(this.index.setService(this.checkedObjective(serviceFact(s)))),
       remove: (s) => this.emit(this.index.deleteService(namespaceOf(s), s.metadata!.name!)),
     });
     const slices = new WatchedKind<V1EndpointSlice>({
@@ -85,6 +85,18 @@ export class KubernetesSource implements ClusterSource {
 
   onChange(listener: ChangeListener): void {
     this.listeners.push(listener);
+  }
+
+  objectives(): ServiceObjective[] {
+    return this.index.objectives();
+  }
+
+  /** A service with an invalid objective keeps its routing; the objective is left out and the reason logged. */
+  private checkedObjective(fact: ServiceFact): ServiceFact {
+    if (fact.objective.kind === 'invalid') {
+      this.options.log.warn({ service: `${fact.namespace}/${fact.name}`, error: fact.objective.reason }, 'ignoring an invalid service-level objective');
+    }
+    return fact;
   }
 
   private emit(keys: ReadonlySet<string> | 'all'): void {

@@ -2,16 +2,17 @@
 // without Kubernetes use. The file is the whole world: an authority it does not list is unknown. It is
 // re-read on change; a version that does not parse is logged and the last good one stays in force.
 import * as fs from 'node:fs';
-import { FileService, parseEndpointsFile } from '../../common/endpoints-file';
+import { EndpointsFileError, FileService, parseEndpointsFile } from '../../common/endpoints-file';
 import type { Logger } from '../../common/log';
 import { watchFile, FileWatch } from '../../common/watch-file';
 import { parseAuthority } from '../destination/authority';
-import { ChangeListener, changeKey, ClusterSource, Resolution, Target, targetId } from './types';
+import { ChangeListener, changeKey, ClusterSource, Resolution, ServiceObjective, Target, targetId } from './types';
 
 interface Entry {
   /** changeKey of the entry's target. */
   key: string;
   resolution: Resolution;
+  objective?: ServiceObjective;
 }
 
 export class LocalSource implements ClusterSource {
@@ -46,6 +47,13 @@ export class LocalSource implements ClusterSource {
     this.listeners.push(listener);
   }
 
+  /** One per service: entries for several ports of one service share its objective (the last one listed). */
+  objectives(): ServiceObjective[] {
+    const byService = new Map<string, ServiceObjective>();
+    for (const { objective } of this.entries.values()) if (objective) byService.set(`${objective.namespace}/${objective.service}`, objective);
+    return [...byService.values()];
+  }
+
   private reload(): void {
     let next: Map<string, Entry>;
     try {
@@ -67,7 +75,12 @@ export class LocalSource implements ClusterSource {
     for (const service of services) {
       // Short names in the file mean the default namespace, as they would for a caller that sent no context.
       const target = parseAuthority(service.authority, 'default');
-      entries.set(targetId(target), { key: changeKey(target), resolution: toResolution(service) });
+      const entry: Entry = { key: changeKey(target), resolution: toResolution(service) };
+      if (service.slo) {
+        if (target.kind !== 'service') throw new EndpointsFileError(`${this.file}: ${service.authority} has an slo but names no service`);
+        entry.objective = { namespace: target.namespace, service: target.name, objective: service.slo };
+      }
+      entries.set(targetId(target), entry);
     }
     return entries;
   }

@@ -2,6 +2,7 @@
 // API (kubernetes.ts) or a local endpoints file (local.ts, for `weft demo`).
 import type { HostPort } from '../../common/address';
 import type { RetrySpec } from '../../common/endpoints-file';
+import type { ServiceObjective } from '../../common/slo';
 
 /** What an authority names, once parsed (controller/destination/authority.ts). */
 export type Target =
@@ -37,6 +38,8 @@ export type Resolution =
   /** Not served in the cluster (ExternalName, or a name outside the cluster domain): connect directly. */
   | { kind: 'external'; addr: HostPort };
 
+export type { ServiceObjective };
+
 /** Called with the change keys (see changeKey) whose resolutions may differ now, or 'all' after a resync. */
 export type ChangeListener = (keys: ReadonlySet<string> | 'all') => void;
 
@@ -48,6 +51,8 @@ export interface ClusterSource {
   notReadyReason(): string | undefined;
   resolve(target: Target): Resolution;
   onChange(listener: ChangeListener): void;
+  /** Every service's objectives as the facts hold them now; a service without any is absent. */
+  objectives(): ServiceObjective[];
 }
 
 /** Which changes affect a target: every port of a service shares one key, as does everything at one IP. */

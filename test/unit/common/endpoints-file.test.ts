@@ -50,3 +50,18 @@ t.test('a wrong shape names the entry', async (t) => {
 t.test('an empty file means no services', async (t) => {
   t.same(parseEndpointsFile(''), []);
 });
+
+t.test('an slo entry: the same objectives as the slo.weft.io annotations', async (t) => {
+  const [svc] = parseEndpointsFile(`services:\n  - authority: books.demo.svc.cluster.local:8080\n    slo: { success-rate: 99.9, latency: "300ms@99", window: 7d }\n`);
+  t.same(svc.slo, { successRate: 0.999, latency: { thresholdMs: 300, ratio: 0.99 }, windowSeconds: 604_800 });
+  const bad: [string, RegExp][] = [
+    ['{ latency: "250ms@99" }', /^e\.yaml: services\[0\]\.slo\.latency="250ms@99" is not valid: 250ms is not a bucket bound of response_latency_ms; the nearest are 200ms and 300ms$/],
+    ['{ success-rate: 100 }', /services\[0\]\.slo\.success-rate="100" is not valid/],
+    ['{ window: 7d }', /services\[0\]\.slo sets no objective/],
+    ['{ succes-rate: 99 }', /services\[0\]\.slo\.succes-rate is not an objective: expected success-rate, latency or window/],
+    ['99.9', /services\[0\]\.slo must be a mapping/],
+  ];
+  for (const [slo, message] of bad) {
+    t.throws(() => parseEndpointsFile(`services:\n  - authority: a:1\n    slo: ${slo}\n`, 'e.yaml'), { name: 'EndpointsFileError', message }, slo);
+  }
+});

@@ -3,7 +3,7 @@ import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node'
 import { FactError, podFact, serviceFact, sliceFact } from '../../../controller/cluster/kubernetes-facts';
 import { ClusterIndex } from '../../../controller/cluster/kubernetes-index';
 import { AnnotationError } from '../../../controller/cluster/annotations';
-import { identityName, PROXY_VERSION, ROUTE } from '../../../common/contract';
+import { identityName, PROXY_VERSION, ROUTE, SLO } from '../../../common/contract';
 
 const svc = (name: string, spec: V1Service['spec'] = { clusterIP: '10.96.0.1', ports: [{ name: 'http', port: 80 }] }, annotations?: Record<string, string>): V1Service => ({
   metadata: { name, namespace: 'demo', annotations },
@@ -70,4 +70,17 @@ t.test('objects that do not make sense are refused with a reason', async (t) => 
     timeoutMs: 2000,
   });
   t.equal(sliceFact({ ...slice('s', 'web', []), addressType: 'FQDN' }), undefined, 'FQDN slices are not used');
+});
+
+t.test('slo.weft.io annotations: the objectives of the indexed services; an invalid one is left out, routing kept', async (t) => {
+  const index = new ClusterIndex();
+  index.setService(serviceFact(svc('web', undefined, { [SLO.successRate]: '99.9', [SLO.latency]: '300ms@99', [SLO.window]: '7d' })));
+  const books = serviceFact(svc('books', undefined, { [SLO.latency]: '250ms@99' }));
+  t.match(books.objective, { kind: 'invalid', reason: /slo\.weft\.io\/latency="250ms@99" .* nearest are 200ms and 300ms/ });
+  index.setService(books);
+  index.setService(serviceFact(svc('stock')));
+  t.same(index.objectives(), [{ namespace: 'demo', service: 'web', objective: { successRate: 0.999, latency: { thresholdMs: 300, ratio: 0.99 }, windowSeconds: 604_800 } }]);
+  t.match(index.resolve({ ...target, name: 'books' }), { kind: 'endpoints' }, 'the service with a bad objective still resolves');
+  index.deleteService('demo', 'web');
+  t.same(index.objectives(), []);
 });

@@ -31,6 +31,9 @@ class TestSource implements ClusterSource {
   onChange(listener: ChangeListener) {
     this.listeners.push(listener);
   }
+  objectives() {
+    return [];
+  }
   set(authority: string, target: Target, resolution: Resolution) {
     this.answers.set(authority, resolution);
     for (const listener of this.listeners) listener(new Set([changeKey(target)]));
