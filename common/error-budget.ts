@@ -6,7 +6,8 @@
 // rates pass 14.4 (2 % of a 30-day budget in an hour), ticket when both the 6h and the 30m rates pass 6 (5 % in
 // six hours). For another window the same shares of its budget are meant, so the factors scale with its length.
 
-export const REFERENCE_WINDOW_SECONDS = 30 * 86_400;
+import { SLO_BURN_ALERTS, SLO_REFERENCE_WINDOW_SECONDS } from './contract';
+import { parseDuration } from './duration';
 
 export interface BurnRateAlert {
   severity: 'page' | 'ticket';
@@ -16,13 +17,14 @@ export interface BurnRateAlert {
   factor: number;
 }
 
-const ALERTS_FOR_30_DAYS: readonly BurnRateAlert[] = [
-  { severity: 'page', longSeconds: 3_600, shortSeconds: 300, factor: 14.4 },
-  { severity: 'ticket', longSeconds: 21_600, shortSeconds: 1_800, factor: 6 },
-];
+const seconds = (window: string): number => parseDuration(window)! / 1000;
+/** The same pairs as the Prometheus alert rules (one list in the contract); success and latency share them. */
+const ALERTS_FOR_30_DAYS: readonly BurnRateAlert[] = SLO_BURN_ALERTS.filter((alert) => alert.objective === 'success').map(
+  (alert) => ({ severity: alert.severity, longSeconds: seconds(alert.long), shortSeconds: seconds(alert.short), factor: alert.factor }),
+);
 
 export function burnRateAlerts(windowSeconds: number): BurnRateAlert[] {
-  return ALERTS_FOR_30_DAYS.map((alert) => ({ ...alert, factor: (alert.factor * windowSeconds) / REFERENCE_WINDOW_SECONDS }));
+  return ALERTS_FOR_30_DAYS.map((alert) => ({ ...alert, factor: (alert.factor * windowSeconds) / SLO_REFERENCE_WINDOW_SECONDS }));
 }
 
 /** Requests over some period: `good` of `total` met the objective (succeeded, or answered in time). */
