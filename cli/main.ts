@@ -6,6 +6,11 @@ import { registerDemo } from './commands/demo';
 import { registerCerts } from './commands/certs';
 import { registerInject } from './commands/inject';
 import { registerUninject } from './commands/uninject';
+import { registerStat } from './commands/stat';
+import { registerEdges } from './commands/edges';
+import { registerTop } from './commands/top';
+import { registerIdentity } from './commands/identity';
+import { registerDiagnostics } from './commands/diagnostics';
 import { registerTap } from './commands/tap';
 
 export function buildProgram(): Command {
@@ -19,6 +24,11 @@ export function buildProgram(): Command {
   registerCerts(program);
   registerInject(program);
   registerUninject(program);
+  registerStat(program);
+  registerEdges(program);
+  registerTop(program);
+  registerIdentity(program);
+  registerDiagnostics(program);
   registerTap(program);
   return program;
 }

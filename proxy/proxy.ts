@@ -7,6 +7,7 @@ import { systemClock } from '../common/clock';
 import type { Logger } from '../common/log';
 import type { Config } from './config';
 import type { Discovery } from './discovery/types';
+import { IDENTITY_ROUTE, identityRoute } from './identity/admin-route';
 import type { LocalIdentity } from './identity/local-identity';
 import type { ProxyPortName } from './inbound/allowed-port';
 import { createInbound } from './inbound/stack';
@@ -76,6 +77,7 @@ export class Proxy {
             onShutdownRequest();
           },
         },
+        [IDENTITY_ROUTE]: identityRoute(identity),
         '/config.json': { method: 'GET', handle: (_req, res) => sendText(res, 200, JSON.stringify(describe(config), null, 2), 'application/json') },
       },
     });

@@ -1,13 +1,11 @@
 // `weft certs anchor|issuer|inspect`: the operator's side of the mesh PKI, PEM files on disk.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Command, Option } from 'commander';
-import YAML from 'yaml';
+import { Command } from 'commander';
 import {
   ANCHOR_VALIDITY_MS,
   Authority,
   CertificateInputError,
-  CertificateSummary,
   CertifiedKey,
   createIssuer,
   createTrustAnchor,
@@ -18,12 +16,11 @@ import {
 import { DEFAULT_TRUST_DOMAIN } from '../../common/contract';
 import { DURATION_FORM, formatDuration, parseDuration } from '../../common/duration';
 import { UsageError } from '../../common/errors';
+import { OutputFormat, outputOption } from '../output';
+import { renderCertificates as render } from '../certificate-table';
 
 const ANCHOR_FILES = { cert: 'ca.crt', key: 'ca.key' };
 const ISSUER_FILES = { cert: 'issuer.crt', key: 'issuer.key' };
-const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
-type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-
 export function registerCerts(program: Command): void {
   const certs = program.command('certs').description('create and inspect the trust anchor and issuer certificates of the mesh');
 
@@ -63,7 +60,7 @@ export function registerCerts(program: Command): void {
     .command('inspect')
     .description('show subject, SANs, issuer, validity and days left of each certificate in a PEM file (a chain too)')
     .argument('<file>', 'PEM file with one or more certificates')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
+    .addOption(outputOption())
     .action((file: string, opts: { output: OutputFormat }) => {
       const hint = 'pass a PEM certificate file such as ca.crt or issuer.crt';
       const text = readText(file, hint);
@@ -154,20 +151,4 @@ function writeFileAtomically(file: string, text: string, mode: number): void {
 function report(what: string, files: string[], pair: CertifiedKey): void {
   const [summary] = summarizeCertificates(pair.certPem);
   process.stdout.write(`wrote ${files.join(' and ')}\n${what} ${summary.subject}, valid until ${summary.notAfter}\n`);
-}
-
-function render(summaries: CertificateSummary[], format: OutputFormat): string {
-  if (format === 'json') return `${JSON.stringify(summaries, null, 2)}\n`;
-  if (format === 'yaml') return YAML.stringify(summaries);
-  const header = ['SUBJECT', 'ISSUER', 'SANS', 'NOT BEFORE', 'NOT AFTER', 'DAYS LEFT'];
-  const rows = summaries.map((s) => [
-    s.subject,
-    s.issuer,
-    [...s.dnsNames.map((n) => `DNS:${n}`), ...s.uris.map((u) => `URI:${u}`)].join(',') || '-',
-    s.notBefore,
-    s.notAfter,
-    s.secondsLeft < 0 ? 'expired' : String(s.daysLeft),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
 }

@@ -11,8 +11,10 @@ export function registerDemo(program: Command): void {
     .addOption(new Option('--duration <duration>', `stop by itself after this long (${DURATION_FORM}); default: until Ctrl-C`))
     .addOption(new Option('--rps <n>', 'requests per second the load generator sends').default('10'))
     .addOption(new Option('--base-port <port>', `listen on ${PORTS_NEEDED} consecutive ports from this one (below 32768 keeps clear of the kernel's ephemeral ports); default: free ports below that range`))
-    .action(async (opts: { duration?: string; rps: string; basePort?: string }) => {
+    .addOption(new Option('--no-prometheus', "read the proxies' /metrics in the demo itself even when Prometheus is installed"))
+    .action(async (opts: { duration?: string; rps: string; basePort?: string; prometheus: boolean }) => {
       await runDemo({
+        prometheus: opts.prometheus,
         durationMs: opts.duration === undefined ? undefined : duration(opts.duration),
         rps: rps(opts.rps),
         basePort: opts.basePort === undefined ? undefined : basePort(opts.basePort),

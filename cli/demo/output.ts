@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { formatHostPort } from '../../common/address';
 import { ISSUER_FILES } from '../../common/contract';
 import { formatDuration } from '../../common/duration';
-import { InboundTotals, fetchMetrics, inboundTotals } from './metrics';
+import { fetchMetrics } from '../../common/views/exposition';
+import { InboundTotals, inboundTotals } from './metrics';
 import type { DemoPki } from './pki';
 import { START_ORDER, Topology, WorkloadName } from './topology';
 

@@ -10,6 +10,7 @@ import { SparePorts } from './ports';
 import { Supervisor } from './supervisor';
 import {
   ControllerAddrs,
+  DEMO_HOST,
   DEMO_NAMESPACE,
   DESTINATION_ACCOUNT,
   START_ORDER,
@@ -24,6 +25,7 @@ import {
   proxyName,
   proxySpec,
 } from './topology';
+import { DemoViews, startViews } from './views';
 import { acceptsConnections, answersOk, sleep, waitFor } from './wait';
 
 const READY_TIMEOUT_MS = 30_000;
@@ -34,6 +36,8 @@ export interface DemoOptions {
   rps: number;
   durationMs?: number;
   basePort?: number;
+  /** False: no Prometheus, even when installed (views read the proxies' /metrics through the demo). */
+  prometheus?: boolean;
   out: NodeJS.WritableStream;
 }
 
@@ -59,6 +63,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   // The controller's ports first: with --base-port they are the first ones, whatever the topology holds.
   const controller = await planController(ports);
   const topology = await planTopology(ports);
+  const viewsAddr = { host: DEMO_HOST, port: await ports() };
   await spare.release();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-demo-'));
   const endpointsFile = path.join(dir, 'endpoints.yaml');
@@ -68,6 +73,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const onSignal = () => stop.request();
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   let deadline: NodeJS.Timeout | undefined;
+  let views: DemoViews | undefined;
   try {
     options.out.write(`weft demo: starting ${START_ORDER.join(', ')}, each with its own weft-proxy, on 127.0.0.1 …\n`);
     await fs.writeFile(endpointsFile, endpointsFileText(topology));
@@ -78,7 +84,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const controllerReady = `http://${formatHostPort(controller.admin)}/ready`;
     await waitFor(`the controller (${controllerReady})`, () => answersOk(controllerReady), READY_TIMEOUT_MS, stop.signal);
     const pids = await startWorkloads(topology, controller, pki, supervisor, options.rps, stop.signal);
+    views = await startViews({ addr: viewsAddr, prometheus: options.prometheus !== false }, topology, controller, pki, dir, supervisor, stop.signal);
     options.out.write(welcome(topology, pids, { endpointsFile, pki }, options.durationMs));
+    options.out.write(`${views.summary}\n\n`);
     // --duration counts from here: that long of traffic, however long start-up took.
     if (options.durationMs !== undefined) deadline = setTimeout(onSignal, options.durationMs);
     const status = new StatusLine(topology, Date.now());
@@ -93,6 +101,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     stop.request(); // ends any start-up wait still polling
     clearTimeout(deadline);
     options.out.write('weft demo: stopping …\n');
+    await views?.stop();
+    await supervisor.stop(STOP_GRACE_MS, ['prometheus']);
     // Callers before callees, so nothing reports errors about a peer that is merely shutting down.
     for (const name of [...START_ORDER].reverse()) await supervisor.stop(STOP_GRACE_MS, [name, proxyName(name)]);
     await supervisor.stop(STOP_GRACE_MS, ['controller']);

@@ -6,7 +6,9 @@ import { REPO_ROOT } from '../../common/entrypoint';
 
 export interface ChildSpec {
   name: string;
-  /** Arguments to node, e.g. nodeArgsFor('cli/demo/web') plus the app's flags. */
+  /** What to run; node itself by default. */
+  command?: string;
+  /** Arguments to the command: for node, e.g. nodeArgsFor('cli/demo/web') plus the app's flags. */
   args: string[];
   env?: Record<string, string>;
 }
@@ -23,7 +25,7 @@ export class Supervisor {
   ) {}
 
   start(spec: ChildSpec): number | undefined {
-    const child = spawn(process.execPath, spec.args, {
+    const child = spawn(spec.command ?? process.execPath, spec.args, {
       // `--require tsx/cjs` (running from source) resolves from the working directory.
       cwd: REPO_ROOT,
       env: { ...process.env, ...spec.env },

@@ -40,9 +40,11 @@ export const START_ORDER: readonly WorkloadName[] = ['stock', 'books', 'web', 'l
 const SERVICE_PORTS: Partial<Record<WorkloadName, number>> = { stock: 7000, books: 8080, web: 8080 };
 const PROXY_LISTENERS = 4;
 const CONTROLLER_LISTENERS = 3;
+/** Prometheus, or the demo's own series of the proxies' metrics (views.ts). */
+const VIEWS_LISTENERS = 1;
 
-/** How many ports the demo listens on: one per app, four per proxy, three for the controller. */
-export const PORTS_NEEDED = Object.keys(SERVICE_PORTS).length + START_ORDER.length * PROXY_LISTENERS + CONTROLLER_LISTENERS;
+/** How many ports the demo listens on: one per app, four per proxy, three for the controller, one for views. */
+export const PORTS_NEEDED = Object.keys(SERVICE_PORTS).length + START_ORDER.length * PROXY_LISTENERS + CONTROLLER_LISTENERS + VIEWS_LISTENERS;
 
 export function authorityOf(name: WorkloadName): string {
   return `${name}.${DEMO_NAMESPACE}.svc.cluster.local:${SERVICE_PORTS[name]}`;

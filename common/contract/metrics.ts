@@ -100,3 +100,9 @@ export const INJECTOR_METRIC = {
   admissionRequestsTotal: 'proxy_inject_admission_requests_total',
   admissionResponsesTotal: 'proxy_inject_admission_responses_total',
 } as const;
+
+/**
+ * Labels a scraper adds to every series of a proxy, from its scrape target (as Linkerd's Prometheus config
+ * does from the pod): what views group by. `identity` (the proxy's identity name) is weft's, where known.
+ */
+export const PROXY_TARGET_LABEL = { namespace: 'namespace', deployment: 'deployment', pod: 'pod', identity: 'identity' } as const;

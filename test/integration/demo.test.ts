@@ -9,7 +9,7 @@ import { HostPort, formatHostPort } from '../../common/address';
 import { METRIC, TLS_NO_IDENTITY, TLS_TRUE } from '../../common/contract';
 import { REPO_ROOT, nodeArgsFor } from '../../common/entrypoint';
 import { authorityOf, identityOf } from '../../cli/demo/topology';
-import { Sample, fetchMetrics, sumWhere } from '../../cli/demo/metrics';
+import { Sample, fetchMetrics, sumWhere } from '../../common/views/exposition';
 import { NO_TLS_REASON } from '../../proxy/metrics/labels';
 import { acceptsConnections, waitFor } from '../../cli/demo/wait';
 import { DemoWorkload, delay, freePort, isAlive, startDemo, untrackedNode } from '../fixtures/demo';

@@ -1,0 +1,46 @@
+// The resource types views group by, and how their names are written on the command line (`deploy`,
+// `deployment/web`, `po`, …), as kubectl and Linkerd's viz spell them.
+import { UsageError } from '../errors';
+
+export type ResourceType = 'deploy' | 'pod' | 'svc' | 'ns';
+
+interface ResourceDef {
+  /** How the type is written, the first being the canonical name. */
+  spellings: readonly string[];
+  /** What it is called in messages. */
+  noun: string;
+}
+
+export const RESOURCES: Record<ResourceType, ResourceDef> = {
+  deploy: { spellings: ['deploy', 'deployment', 'deployments', 'deploys'], noun: 'deployment' },
+  pod: { spellings: ['pod', 'pods', 'po'], noun: 'pod' },
+  svc: { spellings: ['svc', 'service', 'services'], noun: 'service' },
+  ns: { spellings: ['ns', 'namespace', 'namespaces'], noun: 'namespace' },
+};
+
+/** `deploy`, `deployment/web` or `deploy web` → type and name; unknown types are a usage error naming the known ones. */
+export function parseResource(text: string, name: string | undefined, allowed: readonly ResourceType[] = Object.keys(RESOURCES) as ResourceType[]): { type: ResourceType; name?: string } {
+  const [typeText, slashName, ...rest] = text.split('/');
+  if (rest.length > 0 || (slashName !== undefined && name !== undefined) || slashName === '') {
+    throw new UsageError(`${JSON.stringify(text)}${name ? ` ${name}` : ''} is not a resource: write TYPE, TYPE NAME or TYPE/NAME, e.g. deploy/web`);
+  }
+  const type = allowed.find((t) => RESOURCES[t].spellings.includes(typeText.toLowerCase()));
+  if (!type) throw new UsageError(`unknown resource type ${JSON.stringify(typeText)}: use ${listed(allowed.map((t) => RESOURCES[t].spellings[0]), 'or')}`);
+  return { type, name: slashName ?? name };
+}
+
+/** A name that no metric knows: the message lists the ones that exist. */
+export class UnknownResourceName extends Error {
+  override name = 'UnknownResourceName';
+  constructor(type: ResourceType, wanted: string, namespace: string | undefined, existing: readonly string[], source: string) {
+    const where = namespace === undefined ? '' : ` in namespace ${namespace}`;
+    const known = existing.length === 0 ? `none is known${where} to ${source}` : `known${where}: ${listed(existing, 'and')}`;
+    super(`no ${RESOURCES[type].noun} ${JSON.stringify(wanted)}${where}; ${known}`);
+  }
+}
+
+/** `a, b or c`. */
+export function listed(items: readonly string[], last: 'and' | 'or'): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} ${last} ${items[items.length - 1]}`;
+}
