@@ -16,6 +16,7 @@ import { registerTop } from './commands/top';
 import { registerIdentity } from './commands/identity';
 import { registerDiagnostics } from './commands/diagnostics';
 import { registerDashboard } from './commands/dashboard';
+import { registerTap } from './commands/tap';
 
 export function buildProgram(): Command {
   const program = new Command('weft')
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerIdentity(program);
   registerDiagnostics(program);
   registerDashboard(program);
+  registerTap(program);
   return program;
 }
 

@@ -2,6 +2,7 @@
 // Used by the proxy's file discovery source and the controller's local cluster source.
 import { parseDocument } from 'yaml';
 import { HostPort, parseHostPort } from './address';
+import { PROXY_WORKLOAD_KINDS, ProxyWorkloadKind } from './contract';
 import { parseDuration } from './duration';
 import { Objective, parseObjective } from './slo';
 import { describeYamlError } from './yaml-error';
@@ -33,23 +34,74 @@ export interface FileService {
   slo?: Objective;
 }
 
+/**
+ * A pod whose proxy `weft-controller tap` can reach, in local mode (the file stands in for the Kubernetes pod
+ * list): `deploy/web` taps the pods whose `workload` is `deployment/web`.
+ */
+export interface FilePod {
+  name: string;
+  namespace: string;
+  /** `<kind>/<name>` in the file, kind one of PROXY_WORKLOAD_KINDS (those of the `weft.io/proxy-<kind>` label). */
+  workload?: { kind: ProxyWorkloadKind; name: string };
+  /** The proxy's tap address (its WEFT_PROXY_TAP_LISTEN_ADDR). */
+  tap: HostPort;
+  /** The proxy's identity name: tap verifies it, and `--from` matches callers by it. */
+  identity: string;
+}
+
+export interface EndpointsFileDocument {
+  services: FileService[];
+  /** The `pods:` list: optional, read only by the controller's tap role. */
+  pods: FilePod[];
+}
+
 export class EndpointsFileError extends Error {
   override name = 'EndpointsFileError';
 }
 
 /** Parses the file's text; throws EndpointsFileError naming the line and column, or the entry, that is wrong. */
 export function parseEndpointsFile(text: string, source = 'endpoints file'): FileService[] {
+  return parseEndpointsFileDocument(text, source).services;
+}
+
+/** The whole file: its services and, when it has them, its pods. */
+export function parseEndpointsFileDocument(text: string, source = 'endpoints file'): EndpointsFileDocument {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
     throw new EndpointsFileError(describeYamlError(source, doc.errors[0]));
   }
   const root = doc.toJS() as unknown;
   const where = (path: string) => `${source}: ${path}`;
-  if (root === null || root === undefined) return [];
+  if (root === null || root === undefined) return { services: [], pods: [] };
   if (typeof root !== 'object' || !Array.isArray((root as { services?: unknown }).services)) {
     throw new EndpointsFileError(where('expected a top-level `services:` list'));
   }
-  return (root as { services: unknown[] }).services.map((entry, i) => parseService(entry, `services[${i}]`, where));
+  const { services, pods = [] } = root as { services: unknown[]; pods?: unknown };
+  if (!Array.isArray(pods)) throw new EndpointsFileError(where('`pods:` must be a list'));
+  return {
+    services: services.map((entry, i) => parseService(entry, `services[${i}]`, where)),
+    pods: pods.map((entry, i) => parsePod(entry, `pods[${i}]`, where)),
+  };
+}
+
+function parsePod(entry: unknown, path: string, where: (p: string) => string): FilePod {
+  const e = asObject(entry, path, where);
+  const text = (field: string): string => {
+    const value = e[field];
+    if (typeof value !== 'string' || value === '') throw new EndpointsFileError(where(`${path}.${field} must be a non-empty string`));
+    return value;
+  };
+  const tap = parseHostPort(text('tap'));
+  if (!tap) throw new EndpointsFileError(where(`${path}.tap must be host:port, got ${JSON.stringify(e.tap)}`));
+  const pod: FilePod = { name: text('name'), namespace: text('namespace'), tap, identity: text('identity') };
+  if (e.workload !== undefined) {
+    const [kind, name, ...rest] = text('workload').split('/');
+    if (!(PROXY_WORKLOAD_KINDS as readonly string[]).includes(kind) || !name || rest.length > 0) {
+      throw new EndpointsFileError(where(`${path}.workload must be <kind>/<name> with kind one of ${PROXY_WORKLOAD_KINDS.join(', ')}, got ${JSON.stringify(e.workload)}`));
+    }
+    pod.workload = { kind: kind as ProxyWorkloadKind, name };
+  }
+  return pod;
 }
 
 function parseService(entry: unknown, path: string, where: (p: string) => string): FileService {

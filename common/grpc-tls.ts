@@ -21,14 +21,25 @@ export interface TlsChannel {
 /** Only TLS 1.3 on the control plane too: both ends are ours. */
 export const CONTROL_PLANE_TLS_VERSION: tls.SecureVersion = 'TLSv1.3';
 
-export function tlsChannel(expected: ExpectedServer): TlsChannel {
+/** What a client proves itself with when the server asks for a certificate (the proxies' tap port does). */
+export interface ClientCertificate {
+  keyPem: string;
+  chainPem: string;
+}
+
+export function tlsChannel(expected: ExpectedServer, client?: ClientCertificate): TlsChannel {
   const checkServerIdentity = (_host: string, cert: tls.PeerCertificate): Error | undefined => {
     if (tls.checkServerIdentity(expected.name, cert) === undefined) return undefined;
     const err = new Error(`the server presented a certificate for ${cert.subjectaltname || cert.subject?.CN || 'no name'}, not ${expected.name}`);
     return Object.assign(err, { code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
   };
   return {
-    credentials: grpc.credentials.createSsl(Buffer.from(expected.trustAnchorsPem), null, null, { checkServerIdentity }),
+    credentials: grpc.credentials.createSsl(
+      Buffer.from(expected.trustAnchorsPem),
+      client ? Buffer.from(client.keyPem) : null,
+      client ? Buffer.from(client.chainPem) : null,
+      { checkServerIdentity },
+    ),
     // The name replaces the address's host both as SNI and in the check above.
     options: { 'grpc.ssl_target_name_override': expected.name },
   };

@@ -7,6 +7,7 @@ import { LOG_LEVELS, LogFormat, LogLevel } from '../common/log';
 import { IDENTITY_FLAGS, IDENTITY_USAGE, IdentityOptions, parseIdentityOptions } from './identity/options';
 import { INJECTOR_FLAGS, INJECTOR_USAGE, InjectorOptions, parseInjectorOptions } from './injector/options';
 import { ROLE_NAMES, RoleName } from './roles';
+import { parseTapOptions, TAP_FLAGS, TAP_USAGE, TapOptions } from './tap/options';
 import { CERTIFIED_TLS_FLAGS, CERTIFIED_TLS_USAGE, CertifiedTls, parseCertifiedTls } from './tls/options';
 
 /** Where the facts come from: the Kubernetes API (a kubeconfig, or the in-cluster config) or a local file. */
@@ -25,6 +26,8 @@ export interface ControllerOptions {
   injector?: InjectorOptions;
   /** When destination runs, how it serves: TLS with a certificate from Certify, or plaintext if asked for. */
   destinationTls?: CertifiedTls;
+  /** Present when tap runs (`tap`, or `all` with --tap-token-file). */
+  tap?: TapOptions;
 }
 
 export type ParsedArgs = { help: true } | { help: false; options: ControllerOptions };
@@ -35,14 +38,16 @@ The weft control plane. Roles:
   destination   service discovery for proxies: gRPC weft.destination.Destination (Get, GetProfile)
   identity      certificates for proxies: gRPC weft.identity.Identity (Certify)
   injector      the proxy injector: HTTPS POST /inject, a mutating admission webhook (Kubernetes only)
-  all           every role in one process (identity only with --issuer-dir, injector only with --injector-tls-dir)
+  tap           live requests from proxies: HTTP POST /tap, streaming what each pod's proxy taps (as weft-tap)
+  all           every role in one process (identity only with --issuer-dir, injector only with --injector-tls-dir,
+                tap only with --tap-token-file)
 
 Options:
   --kubeconfig FILE          read the cluster through this kubeconfig (default: the in-cluster config)
   --cluster-file FILE        read services from a local endpoints file instead of Kubernetes (re-read on change)
   --destination-addr ADDR    destination gRPC listen address (default ${CONTROLLER_DESTINATION_ADDR})
   --admin-addr ADDR          admin listen address: /metrics, /ready, /live (default ${CONTROLLER_ADMIN_ADDR})
-${IDENTITY_USAGE}${INJECTOR_USAGE}${CERTIFIED_TLS_USAGE}  --log-level LEVEL          ${LOG_LEVELS.join(', ')} (default info)
+${IDENTITY_USAGE}${INJECTOR_USAGE}${CERTIFIED_TLS_USAGE}${TAP_USAGE}  --log-level LEVEL          ${LOG_LEVELS.join(', ')} (default info)
   --log-format FORMAT        plain or json (default plain)
   --verbose                  print stack traces with errors
   --help                     show this help
@@ -64,14 +69,16 @@ export function parseControllerArgs(argv: readonly string[], env: NodeJS.Process
   if (role === 'identity' && !identity) throw new UsageError('the identity role needs --issuer-dir DIR and --trust-anchors FILE');
   const injector = parseInjectorOptions(values);
   if (role === 'injector' && !injector) throw new UsageError('the injector role needs --injector-tls-dir DIR (tls.crt and tls.key of its serving certificate)');
+  const tap = role === 'tap' || role === 'all' ? parseTapOptions(values, role, role === 'all' && identity !== undefined) : undefined;
   // `all` runs the optional roles only when their options are there.
-  const optional: Partial<Record<RoleName, unknown>> = { identity, injector };
+  const optional: Partial<Record<RoleName, unknown>> = { identity, injector, tap };
   const roles = role === 'all' ? ROLE_NAMES.filter((name) => !(name in optional) || optional[name]) : [role as RoleName];
   return {
     help: false,
     options: {
       identity,
       injector,
+      tap,
       roles,
       destinationTls: roles.includes('destination') ? parseCertifiedTls(values, roles.includes('identity')) : undefined,
       facts: factsSource(values.kubeconfig, values['cluster-file'], env),
@@ -96,6 +103,7 @@ function parse(argv: readonly string[]) {
         ...IDENTITY_FLAGS,
         ...INJECTOR_FLAGS,
         ...CERTIFIED_TLS_FLAGS,
+        ...TAP_FLAGS,
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
         verbose: { type: 'boolean' },

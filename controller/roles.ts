@@ -10,9 +10,10 @@ import type { ClusterSource } from './cluster/types';
 import { startDestinationRole } from './destination/role';
 import { startIdentityRole } from './identity/role';
 import { startInjectorRole } from './injector/role';
+import { startTapRole } from './tap/role';
 import type { ControllerOptions } from './options';
 
-export const ROLE_NAMES = ['destination', 'identity', 'injector'] as const;
+export const ROLE_NAMES = ['destination', 'identity', 'injector', 'tap'] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
 
 export interface RoleContext {
@@ -39,4 +40,5 @@ export const ROLES: Record<RoleName, (context: RoleContext) => Promise<RunningRo
   destination: startDestinationRole,
   identity: startIdentityRole,
   injector: startInjectorRole,
+  tap: startTapRole,
 };

@@ -14,6 +14,7 @@ import { createInbound } from './inbound/stack';
 import { createIdentityMetrics } from './metrics/identity';
 import { ProxyRegistry } from './metrics/registry';
 import { createOutbound } from './outbound/stack';
+import type { TapListener } from './tap/listener';
 import { Listener } from './transport/listener';
 
 const DRAIN_POLL_MS = 50;
@@ -22,6 +23,8 @@ export interface ProxyAddresses {
   outbound: HostPort;
   inbound: HostPort;
   admin: HostPort;
+  /** Where tap is served: only with identity. */
+  tap?: HostPort;
 }
 
 export class Proxy {
@@ -36,6 +39,7 @@ export class Proxy {
     private readonly stacks: ReturnType<typeof createOutbound | typeof createInbound>[],
     private readonly admin: http.Server,
     private readonly identity: LocalIdentity | undefined,
+    private readonly tap: TapListener | undefined,
   ) {}
 
   static async start(config: Config, log: Logger, onShutdownRequest: () => void): Promise<Proxy> {
@@ -48,7 +52,7 @@ export class Proxy {
     const discovery = createDiscovery(config, log, registry);
     const outbound = createOutbound(config, discovery, registry, log, identity);
     // The proxy's own ports, which inbound never connects to on an app's behalf: each as soon as it is bound
-    // (tests listen on port 0), and tap's as configured, though nothing listens there yet.
+    // (tests listen on port 0), and tap's as configured even when it is not served (no identity).
     const proxyPorts = new Map<number, ProxyPortName>([[config.tapAddr.port, 'tap']]);
     const bound = (name: ProxyPortName) => (addr: HostPort) => {
       proxyPorts.set(addr.port, name);
@@ -58,6 +62,8 @@ export class Proxy {
     const outboundListener = new Listener('outbound', config.outboundAddr, outbound.onConnection);
     const inboundListener = new Listener('inbound', config.inboundAddr, inbound.onConnection);
     const listeners = [outboundListener, inboundListener];
+    // Tap is mTLS to the control plane's tap identity: without an identity of our own there is none to serve.
+    const tap = identity ? new (require('./tap/listener') as typeof import('./tap/listener')).TapListener(config.tapAddr, identity, registry, log) : undefined;
     let proxy: Proxy | undefined;
     const admin = createAdminServer({
       registry: registry.registry,
@@ -76,14 +82,16 @@ export class Proxy {
       },
     });
     try {
-      const [outboundAddr, inboundAddr, adminAddr] = await Promise.all([
+      const [outboundAddr, inboundAddr, adminAddr, tapAddr] = await Promise.all([
         outboundListener.listen().then(bound('outbound')),
         inboundListener.listen().then(bound('inbound')),
         listenAdmin(admin, config.adminAddr).then(bound('admin')),
+        tap?.listen().then(bound('tap')),
       ]);
-      proxy = new Proxy({ outbound: outboundAddr, inbound: inboundAddr, admin: adminAddr }, config, log, discovery, listeners, [outbound, inbound], admin, identity);
+      proxy = new Proxy({ outbound: outboundAddr, inbound: inboundAddr, admin: adminAddr, tap: tapAddr }, config, log, discovery, listeners, [outbound, inbound], admin, identity, tap);
     } catch (err) {
       await Promise.all(listeners.map((l) => l.stopAccepting()));
+      tap?.close();
       admin.close();
       discovery.close();
       identity?.close();
@@ -91,7 +99,8 @@ export class Proxy {
     }
     // Listeners are up first so /ready can say why there is no certificate yet; plaintext is served meanwhile.
     identity?.start();
-    log.info({ outbound: formatHostPort(proxy.addresses.outbound), inbound: formatHostPort(proxy.addresses.inbound), admin: formatHostPort(proxy.addresses.admin) }, 'proxy ready');
+    const { addresses } = proxy;
+    log.info({ outbound: formatHostPort(addresses.outbound), inbound: formatHostPort(addresses.inbound), admin: formatHostPort(addresses.admin), ...(addresses.tap && { tap: formatHostPort(addresses.tap) }) }, 'proxy ready');
     return proxy;
   }
 
@@ -107,6 +116,7 @@ export class Proxy {
   private async drain(): Promise<void> {
     const deadline = Date.now() + this.config.shutdownGracePeriodMs;
     await Promise.all(this.listeners.map((l) => l.stopAccepting()));
+    this.tap?.close();
     for (const stack of this.stacks) stack.servers.drain();
     const openConnections = () => this.listeners.reduce((n, l) => n + l.open.size, 0);
     while (openConnections() > 0 && Date.now() < deadline) {

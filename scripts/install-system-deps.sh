@@ -16,6 +16,7 @@ have openssl    || need+=(openssl)
 have curl       || need+=(curl)
 # setpriv and unshare (the pod runner of test/fixtures/pod-runner.ts) come with util-linux, which Debian always has.
 have tcpdump    || need+=(tcpdump)
+have tmux       || need+=(tmux)
 # Raw HTTP/2 frames for the abuse tests (test/fixtures/h2-abuse.py), for Debian's own python3.
 /usr/bin/python3 -c 'import h2, hyperframe, hpack' >/dev/null 2>&1 || need+=(python3-h2)
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -1,19 +1,15 @@
 // `weft diagnostics proxy-metrics POD` (a proxy's /metrics as it serves them) and `weft diagnostics endpoints
 // AUTHORITY` (what the destination service tells proxies about an authority: its first answer on a Get stream).
 import { readFileSync } from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
 import { Command, Option } from 'commander';
 import { parseHostPort } from '../../common/address';
-import { DestinationClient, GetDestination, Update } from '../../common/destination-api';
+import type { Update } from '../../common/destination-api';
 import { UsageError } from '../../common/errors';
-import { explainTlsFailure, tlsChannel } from '../../common/grpc-tls';
 import { parseMetrics } from '../../common/views/exposition';
 import { httpGet } from '../../common/views/http-target';
 import { OutputFormat, outputOption, render } from '../output';
 import { currentContext } from '../views/connect';
 import { AdminOptions, addAdminOptions, proxyAdminTarget } from '../views/proxy-admin';
-
-const ANSWER_TIMEOUT_MS = 5000;
 
 interface EndpointsOptions {
   destinationAddr?: string;
@@ -53,25 +49,11 @@ export function registerDiagnostics(program: Command): void {
       const name = opts.destinationName ?? context?.destination?.serverName;
       const anchorsFile = opts.trustAnchors ?? context?.destination?.trustAnchorsFile;
       if (!addr || !name || !anchorsFile) throw new UsageError('no destination service to ask: start `weft demo`, or pass --destination-addr, --destination-name and --trust-anchors');
+      // gRPC and the protos load only for this subcommand: every other `weft` starts without them.
+      const { firstAnswer } = require('../views/destination-answer') as typeof import('../views/destination-answer');
       const update = await firstAnswer(addr, { name, trustAnchorsPem: readFileSync(anchorsFile, 'utf8') }, { path: authority, contextToken: opts.contextToken ?? context?.destination?.contextToken ?? '' });
       process.stdout.write(renderEndpoints(authority, update, opts.output));
     });
-}
-
-function firstAnswer(addr: string, expected: { name: string; trustAnchorsPem: string }, request: GetDestination): Promise<Update> {
-  const channel = tlsChannel(expected);
-  const client = new DestinationClient(addr, channel.credentials, channel.options) as unknown as grpc.Client & { Get(r: GetDestination, o: grpc.CallOptions): grpc.ClientReadableStream<Update> };
-  return new Promise((resolve, reject) => {
-    const call = client.Get(request, { deadline: Date.now() + ANSWER_TIMEOUT_MS });
-    call.once('data', (update: Update) => {
-      resolve(update);
-      call.cancel();
-    });
-    call.once('error', (err: grpc.ServiceError) => {
-      if (err.code !== grpc.status.CANCELLED) reject(new Error(`the destination service at ${addr} answered ${grpc.status[err.code]}: ${explainTlsFailure(err.details, expected)}`));
-    });
-    call.once('close', () => client.close());
-  });
 }
 
 function renderEndpoints(authority: string, update: Update, format: OutputFormat): string {

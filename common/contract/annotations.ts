@@ -21,6 +21,16 @@ export const PROXY_WORKLOAD_KINDS = ['deployment', 'statefulset', 'daemonset', '
 export type ProxyWorkloadKind = (typeof PROXY_WORKLOAD_KINDS)[number];
 export const proxyWorkloadLabel = (kind: ProxyWorkloadKind): string => `weft.io/proxy-${kind}`;
 
+/**
+ * Tap's authorization (docs/contract.md "Tap"): a person may tap a resource when Kubernetes allows them `watch`
+ * on `<kind>s/tap` in this API group, as Linkerd's `tap.linkerd.io` (e.g. RBAC `apiGroups: [tap.weft.io]`,
+ * `resources: ["*"]`, `verbs: [watch]`).
+ */
+export const TAP_API_GROUP = 'tap.weft.io';
+/** Who the caller is, as the API server's authenticating proxy passes it on (Kubernetes' request-header names). */
+export const REMOTE_USER_HEADER = 'x-remote-user';
+export const REMOTE_GROUP_HEADER = 'x-remote-group';
+
 const C = 'config.weft.io/';
 export const CONFIG = {
   skipInboundPorts: `${C}skip-inbound-ports`,

@@ -34,6 +34,20 @@ export const INBOUND_METRIC = {
   portRefusedTotal: 'inbound_port_refused_total',
 } as const;
 
+/** The proxy's tap (beyond Linkerd2's names; registered once the tap port takes its first connection). */
+export const TAP_METRIC = {
+  /** Events not sent, by `reason`: `rate` (past the tap's max_rps) or `slow_reader` (its stream is full). */
+  eventsDroppedTotal: 'tap_events_dropped_total',
+  /** Taps open now. */
+  openTaps: 'tap_open_streams',
+} as const;
+
+/** The controller's tap service. */
+export const TAP_SERVICE_METRIC = {
+  /** Events not streamed to a caller that left too much unread. */
+  eventsDroppedTotal: 'tap_service_events_dropped_total',
+} as const;
+
 export const LATENCY_BUCKETS_MS: readonly number[] = [
   1, 2, 3, 4, 5, 10, 20, 30, 40, 50, 100, 200, 300, 400, 500, 1000, 2000, 3000, 4000, 5000, 10000, 20000, 30000,
   40000, 50000,

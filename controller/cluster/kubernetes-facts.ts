@@ -3,7 +3,7 @@
 // poisoning what the proxies are told. Errors are FactError or AnnotationError (annotations.ts).
 import * as net from 'node:net';
 import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
-import { identityName, PROXY_VERSION } from '../../common/contract';
+import { identityName, PROXY_VERSION, PROXY_WORKLOAD_KINDS, proxyWorkloadLabel, ProxyWorkloadKind } from '../../common/contract';
 import type { ObjectiveParse } from '../../common/slo';
 import { opaquePorts, routePolicy, serviceObjective } from './annotations';
 import type { RoutePolicy } from './types';
@@ -20,6 +20,8 @@ export interface PodFact {
   identity?: string;
   meshed: boolean;
   opaquePorts: readonly number[];
+  /** The workload its `weft.io/proxy-<kind>` label names (injected pods carry it). */
+  workload?: { kind: ProxyWorkloadKind; name: string };
 }
 
 export interface PortFact {
@@ -63,6 +65,9 @@ export function podFact(pod: V1Pod, trustDomain?: string): PodFact {
   const meshed = annotations?.[PROXY_VERSION] !== undefined;
   const fact: PodFact = { namespace, name, ip, meshed, opaquePorts: opaquePorts(annotations) };
   if (meshed) fact.identity = identityName(pod.spec?.serviceAccountName || 'default', namespace, trustDomain);
+  const labels = pod.metadata?.labels ?? {};
+  const kind = PROXY_WORKLOAD_KINDS.find((k) => labels[proxyWorkloadLabel(k)]);
+  if (kind) fact.workload = { kind, name: labels[proxyWorkloadLabel(kind)] };
   return fact;
 }
 

@@ -21,6 +21,11 @@ export class ClusterIndex {
     return { services: this.services.size, slices: this.slices.size, pods: this.pods.size };
   }
 
+  /** Every pod as last stored. */
+  allPods(): IterableIterator<PodFact> {
+    return this.pods.values();
+  }
+
   setService(fact: ServiceFact): Set<string> {
     const key = objectKey(fact.namespace, fact.name);
     const changed = this.deleteService(fact.namespace, fact.name);

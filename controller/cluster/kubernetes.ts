@@ -8,7 +8,12 @@ import { WatchedKind } from './informer';
 import { loadKubeConfig } from './kubeconfig';
 import { podFact, ServiceFact, serviceFact, sliceFact } from './kubernetes-facts';
 import { ClusterIndex } from './kubernetes-index';
-import type { ChangeListener, ClusterSource, Resolution, ServiceObjective, Target } from './types';
+import { parseHostPort } from '../../common/address';
+import { PROXY_TAP_ADDR } from '../../common/contract';
+import type { ChangeListener, ClusterSource, PodInfo, Resolution, ServiceObjective, Target } from './types';
+
+/** Where a meshed pod's proxy serves tap: its IP, on the default tap port the injector configures. */
+const TAP_PORT = parseHostPort(PROXY_TAP_ADDR)!.port;
 
 export interface KubernetesSourceOptions {
   /** A kubeconfig file; without one, the in-cluster service account config. */
@@ -97,6 +102,16 @@ export class KubernetesSource implements ClusterSource {
       this.options.log.warn({ service: `${fact.namespace}/${fact.name}`, error: fact.objective.reason }, 'ignoring an invalid service-level objective');
     }
     return fact;
+  }
+
+  pods(): PodInfo[] {
+    return [...this.index.allPods()].map((pod) => ({
+      namespace: pod.namespace,
+      name: pod.name,
+      workload: pod.workload,
+      ip: pod.ip,
+      tap: pod.identity && pod.ip ? { addr: { host: pod.ip, port: TAP_PORT }, identity: pod.identity } : undefined,
+    }));
   }
 
   private emit(keys: ReadonlySet<string> | 'all'): void {

@@ -2,11 +2,16 @@
 // without Kubernetes use. The file is the whole world: an authority it does not list is unknown. It is
 // re-read on change; a version that does not parse is logged and the last good one stays in force.
 import * as fs from 'node:fs';
-import { EndpointsFileError, FileService, parseEndpointsFile } from '../../common/endpoints-file';
+import { EndpointsFileError, FileService, parseEndpointsFileDocument } from '../../common/endpoints-file';
 import type { Logger } from '../../common/log';
 import { watchFile, FileWatch } from '../../common/watch-file';
 import { parseAuthority } from '../destination/authority';
-import { ChangeListener, changeKey, ClusterSource, Resolution, ServiceObjective, Target, targetId } from './types';
+import { ChangeListener, changeKey, ClusterSource, PodInfo, Resolution, ServiceObjective, Target, targetId } from './types';
+
+interface Facts {
+  entries: Map<string, Entry>;
+  pods: PodInfo[];
+}
 
 interface Entry {
   /** changeKey of the entry's target. */
@@ -17,6 +22,7 @@ interface Entry {
 
 export class LocalSource implements ClusterSource {
   private entries = new Map<string, Entry>();
+  private podList: PodInfo[] = [];
   private readonly listeners: ChangeListener[] = [];
   private watch?: FileWatch;
 
@@ -27,7 +33,7 @@ export class LocalSource implements ClusterSource {
 
   /** Throws when the file cannot be read or parsed now: there is no last good version yet. */
   async start(): Promise<void> {
-    this.entries = this.read();
+    ({ entries: this.entries, pods: this.podList } = this.read());
     this.watch = watchFile(this.file, () => this.reload());
   }
 
@@ -54,8 +60,12 @@ export class LocalSource implements ClusterSource {
     return [...byService.values()];
   }
 
+  pods(): readonly PodInfo[] {
+    return this.podList;
+  }
+
   private reload(): void {
-    let next: Map<string, Entry>;
+    let next: Facts;
     try {
       next = this.read();
     } catch (err) {
@@ -63,14 +73,15 @@ export class LocalSource implements ClusterSource {
       return;
     }
     const changed = new Set<string>();
-    for (const entry of [...this.entries.values(), ...next.values()]) changed.add(entry.key);
-    this.entries = next;
-    this.log.info({ file: this.file, authorities: next.size }, 'cluster file reloaded');
+    for (const entry of [...this.entries.values(), ...next.entries.values()]) changed.add(entry.key);
+    this.entries = next.entries;
+    this.podList = next.pods;
+    this.log.info({ file: this.file, authorities: next.entries.size, pods: next.pods.length }, 'cluster file reloaded');
     for (const listener of this.listeners) listener(changed);
   }
 
-  private read(): Map<string, Entry> {
-    const services = parseEndpointsFile(fs.readFileSync(this.file, 'utf8'), this.file);
+  private read(): Facts {
+    const { services, pods } = parseEndpointsFileDocument(fs.readFileSync(this.file, 'utf8'), this.file);
     const entries = new Map<string, Entry>();
     for (const service of services) {
       // Short names in the file mean the default namespace, as they would for a caller that sent no context.
@@ -82,7 +93,7 @@ export class LocalSource implements ClusterSource {
       }
       entries.set(targetId(target), entry);
     }
-    return entries;
+    return { entries, pods: pods.map((p) => ({ namespace: p.namespace, name: p.name, workload: p.workload, tap: { addr: p.tap, identity: p.identity } })) };
   }
 }
 

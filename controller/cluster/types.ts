@@ -1,6 +1,7 @@
 // What the destination service needs to know about the cluster, whichever source supplies it: the Kubernetes
 // API (kubernetes.ts) or a local endpoints file (local.ts, for `weft demo`).
 import type { HostPort } from '../../common/address';
+import type { ProxyWorkloadKind } from '../../common/contract';
 import type { RetrySpec } from '../../common/endpoints-file';
 import type { ServiceObjective } from '../../common/slo';
 
@@ -43,6 +44,17 @@ export type { ServiceObjective };
 /** Called with the change keys (see changeKey) whose resolutions may differ now, or 'all' after a resync. */
 export type ChangeListener = (keys: ReadonlySet<string> | 'all') => void;
 
+/** A pod as tap sees it: what selects it, and where its proxy's tap port is. */
+export interface PodInfo {
+  namespace: string;
+  name: string;
+  /** From its `weft.io/proxy-<kind>` label (Kubernetes) or its `workload` (the local file). */
+  workload?: { kind: ProxyWorkloadKind; name: string };
+  ip?: string;
+  /** Absent for a pod without a weft proxy (or one with identity off): it cannot be tapped. */
+  tap?: { addr: HostPort; identity: string };
+}
+
 export interface ClusterSource {
   /** Resolves once the source holds a complete first view; until then it must not be asked. */
   start(): Promise<void>;
@@ -53,6 +65,8 @@ export interface ClusterSource {
   onChange(listener: ChangeListener): void;
   /** Every service's objectives as the facts hold them now; a service without any is absent. */
   objectives(): ServiceObjective[];
+  /** Every pod known now, for tap (sources that know no pods have none). */
+  pods?(): readonly PodInfo[];
 }
 
 /** Which changes affect a target: every port of a service shares one key, as does everything at one IP. */

@@ -8,7 +8,7 @@ import type { ControlPlaneService } from '../../common/contract';
 import type { Logger } from '../../common/log';
 import type { LocalIdentity } from '../../proxy/identity/local-identity';
 import type { ControlPlaneTlsMetrics } from './metrics';
-import { RenewingServerCredentials } from './server-credentials';
+import { RenewingServerCredentials } from '../../proxy/identity/grpc-server-credentials';
 
 /** TLS with the service's own certificate, or plaintext where the operator asked for it (destination only). */
 export type ServingTransport = { kind: 'tls'; identity: LocalIdentity } | { kind: 'plaintext' };

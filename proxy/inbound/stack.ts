@@ -25,6 +25,7 @@ import type { LocalIdentity } from '../identity/local-identity';
 import { NO_TLS_REASON, noTls, NoTlsReason } from '../metrics/labels';
 import type { ProxyRegistry } from '../metrics/registry';
 import { trackConnection } from '../metrics/tcp';
+import { tapGate } from '../tap/gate';
 import { acceptConnection, AcceptOptions, serveDetected } from '../transport/accept';
 import { setConnectionInfo } from '../transport/connection-info';
 import { connectionGuard, FaultReporter } from '../transport/guard';
@@ -72,7 +73,10 @@ export function createInbound(config: Config, registry: ProxyRegistry, log: Logg
 
   const servers = createHttpServers(
     {
-      request: (req, sink, socket) => http.handle(req, sink, socket),
+      request: (req, sink, socket) => {
+        if (tapGate.open) tapGate.observe('inbound', req, sink, socket);
+        http.handle(req, sink, socket);
+      },
       connect: (_req, socket) => writeRawError(socket, new ProxyError('upstream-protocol-error', 'CONNECT is only accepted on the outbound port')),
       upgrade: (req, socket, head) => {
         const app = apps.forConnection(req.socket);

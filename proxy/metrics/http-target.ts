@@ -20,7 +20,8 @@ export class HttpTargetMetrics {
 
   constructor(
     private readonly registry: ProxyRegistry,
-    private readonly labels: TargetLabels,
+    /** What tap reports of a request's target (proxy/tap/taps.ts). */
+    readonly labels: TargetLabels,
   ) {
     this.requests = registry.requestTotal.labels(labels);
   }

@@ -22,6 +22,7 @@ import type { LocalIdentity } from '../identity/local-identity';
 import { NO_TLS_REASON, noTls, outboundLabels } from '../metrics/labels';
 import type { ProxyRegistry } from '../metrics/registry';
 import { trackConnection } from '../metrics/tcp';
+import { tapGate } from '../tap/gate';
 import { acceptConnection } from '../transport/accept';
 import { connectionGuard, FaultReporter } from '../transport/guard';
 import { MtlsConnector } from '../transport/tls-connect';
@@ -59,7 +60,10 @@ export function createOutbound(config: Config, discovery: Discovery, registry: P
   const tcp = new OutboundTcp(http, config.outboundConnectTimeoutMs, log, onUpstream, mtls);
   const servers: HttpServers = createHttpServers(
     {
-      request: (req, sink, socket) => http.handle(req, sink, socket),
+      request: (req, sink, socket) => {
+        if (tapGate.open) tapGate.observe('outbound', req, sink, socket);
+        http.handle(req, sink, socket);
+      },
       connect: (req, socket, head) => tcp.connect(req, socket, head),
       upgrade: (req, socket, head) => tcp.upgrade(req, socket, head),
     },

@@ -78,11 +78,10 @@ async function aliveAndReady(t: Test, proxy: ProxyProcess): Promise<void> {
 
 t.test("a peer's transport header", async (t) => {
   const identity = await startTestIdentityService(t);
-  const [app, otherApp, tapStandIn, victim] = await Promise.all([startTcpBackend(t), startTcpBackend(t), startTcpBackend(t), startEchoServer(t)]);
+  const [app, otherApp, victim] = await Promise.all([startTcpBackend(t), startTcpBackend(t), startEchoServer(t)]);
   const [web, db] = await Promise.all([
-    // No INBOUND_APP_ADDR: the header's port is where inbound connects. A TCP server stands in for the tap
-    // server on the configured tap port, so that a header naming it would be answered if it got through.
-    startProxy(t, { identity: identity.proxyEnv('web'), services: [serviceAt(VICTIM, victim.addr)], env: { [ENV.tapListenAddr]: formatHostPort(tapStandIn.addr) } }),
+    // No INBOUND_APP_ADDR: the header's port is where inbound connects.
+    startProxy(t, { identity: identity.proxyEnv('web'), services: [serviceAt(VICTIM, victim.addr)] }),
     startProxy(t, { identity: identity.proxyEnv('db'), env: { [ENV.inboundPorts]: `${app.addr.port}` } }),
   ]);
   const client = leafFor(identity.issuer, 'client');
@@ -124,10 +123,11 @@ t.test("a peer's transport header", async (t) => {
     t.equal(plaintextToInbound, 0, 'inbound never connected to itself');
   });
 
-  t.test('naming the tap port: refused, though tap is not served yet', async (t) => {
-    const reply = await toWeb(tapStandIn.addr.port, 'echo\nping', echoed);
-    t.same(reply, { text: '', closed: true, alpn: OPAQUE_TRANSPORT_ALPN }, 'the server on the tap port was not reached');
-    await refusalLogged(web, tapStandIn.addr.port, 'proxy_port', CLIENT_ID);
+  t.test('naming the tap port: refused', async (t) => {
+    const tapPort = web.tap!.port;
+    const reply = await toWeb(tapPort, 'echo\nping', echoed);
+    t.same(reply, { text: '', closed: true, alpn: OPAQUE_TRANSPORT_ALPN }, 'the tap server was not reached');
+    await refusalLogged(web, tapPort, 'proxy_port', CLIENT_ID);
     t.match(web.logs(), /is this proxy's own tap port/);
   });
 

@@ -43,7 +43,7 @@ t.test('destination serves TLS with a certificate from Certify unless plaintext 
 t.test('usage errors say what to do', async (t) => {
   const cases: [string[], RegExp][] = [
     [[], /expected one role/],
-    [['tap', '--cluster-file', 'f'], /unknown role "tap"/],
+    [['proxy', '--cluster-file', 'f'], /unknown role "proxy"/],
     [['destination', '--destination-plaintext'], /pass --kubeconfig FILE, or --cluster-file FILE/],
     [['destination', '--kubeconfig', 'k', '--cluster-file', 'f'], /only one of --kubeconfig and --cluster-file/],
     [['destination', '--cluster-file', 'f', '--destination-plaintext', '--destination-addr', '8086'], /--destination-addr "8086" is not valid: expected host:port/],
@@ -52,6 +52,23 @@ t.test('usage errors say what to do', async (t) => {
   ];
   for (const [argv, message] of cases) t.throws(() => parseControllerArgs(argv, noCluster), message, argv.join(' '));
   t.throws(() => parseControllerArgs([], noCluster), UsageError);
+});
+
+t.test('the tap role: its flags, its own token, and `all` runs it only with --tap-token-file', async (t) => {
+  const local = ['--cluster-file', 'f', '--trust-anchors', 'ca.crt'];
+  t.match(parseControllerArgs(['tap', ...local, '--identity-svc-addr', '127.0.0.1:8080'], noCluster), {
+    options: { roles: ['tap'], tap: { addr: { host: '0.0.0.0', port: 8089 }, tls: { kind: 'tls', identitySvcAddr: { port: 8080 }, tokenFile: '/var/run/secrets/tokens/weft-identity-token', trustDomain: 'cluster.local' } } },
+  });
+  const all = parseControllerArgs(['all', ...local, '--issuer-dir', 'i', '--token-secret-file', 's', '--identity-token-file', 'dst.token', '--tap-token-file', 'tap.token', '--tap-addr', '127.0.0.1:0'], noCluster);
+  t.match(!all.help && all.options, { roles: ['destination', 'identity', 'tap'], tap: { addr: { port: 0 }, tls: { tokenFile: 'tap.token', identitySvcAddr: undefined } }, destinationTls: { tokenFile: 'dst.token' } });
+  const withoutTap = parseControllerArgs(['all', ...local, '--issuer-dir', 'i', '--token-secret-file', 's'], noCluster);
+  t.same(!withoutTap.help && withoutTap.options.roles, ['destination', 'identity']);
+  const cases: [string[], RegExp][] = [
+    [['tap', '--cluster-file', 'f'], /tap speaks mTLS to proxies and needs --trust-anchors FILE/],
+    [['tap', ...local, '--tap-addr', '8089'], /--tap-addr "8089" is not valid/],
+    [['all', ...local, '--tap-addr', '127.0.0.1:8089'], /--tap-addr configures the tap role, which `all` runs only with --tap-token-file FILE/],
+  ];
+  for (const [argv, message] of cases) t.throws(() => parseControllerArgs(argv, noCluster), message, argv.join(' '));
 });
 
 t.test('the injector role: its flags, and `all` runs it only with --injector-tls-dir', async (t) => {

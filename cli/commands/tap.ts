@@ -1,0 +1,171 @@
+// `weft tap RESOURCE`: live requests as the proxies of a workload's pods see them, through the tap service
+// (weft-controller tap): by address with --tap-addr, otherwise through the Kubernetes API's service proxy with
+// the user's kubeconfig, where tap asks Kubernetes whether that user may tap it. Runs until interrupted.
+import * as http from 'node:http';
+import { Command, Option } from 'commander';
+import YAML from 'yaml';
+import { ADDRESS_FORM, formatHostPort, parseHostPort } from '../../common/address';
+import { CONTROL_PLANE_NAMESPACE, CONTROL_PLANE_SERVICES, CONTROLLER_TAP_ADDR } from '../../common/contract';
+import { UsageError } from '../../common/errors';
+import { MAX_TAP_MAX_RPS, TAP_HTTP_PATH, TapQuery, TapRecord, TapStreamLine } from '../../common/tap-api';
+import { parseResource, PEER_KINDS, ResourceError, TAPPABLE_KINDS } from '../../common/tap-resource';
+import { PreparedRequest, serviceProxyRequest } from '../kube-service-proxy';
+
+const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
+type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+interface TapOptions {
+  namespace: string;
+  to?: string;
+  toNamespace?: string;
+  from?: string;
+  fromNamespace?: string;
+  authority?: string;
+  method?: string;
+  path?: string;
+  maxRps?: string;
+  output: OutputFormat;
+  tapAddr?: string;
+  kubeconfig?: string;
+}
+
+export function registerTap(program: Command): void {
+  program
+    .command('tap')
+    .description('stream the requests the proxies of a resource see, live (until interrupted)')
+    .argument('<resource>', `what to tap: <type>/<name>, type one of ${TAPPABLE_KINDS.join(', ')} (deploy, po, ns, sts, ds, rs, cj)`)
+    .option('-n, --namespace <namespace>', 'namespace of the resource', 'default')
+    .option('--to <resource>', `only requests to this resource (type one of ${PEER_KINDS.join(', ')})`)
+    .option('--to-namespace <namespace>', "namespace of --to (default: the resource's)")
+    .option('--from <resource>', 'only requests from this resource')
+    .option('--from-namespace <namespace>', "namespace of --from (default: the resource's)")
+    .option('--authority <authority>', 'only requests for this authority (Host / :authority)')
+    .option('--method <method>', 'only requests with this method')
+    .option('--path <prefix>', 'only requests whose path starts with this')
+    .option('--max-rps <n>', `events per second from each proxy at most (1 to ${MAX_TAP_MAX_RPS}; default 100)`)
+    .addOption(new Option('-o, --output <format>', 'output format: a table row, a JSON object or a YAML document per request').choices(OUTPUT_FORMATS).default('table'))
+    .option('--tap-addr <host:port>', `reach the tap service at this address (local mode) instead of through the Kubernetes API`)
+    .option('--kubeconfig <file>', 'kubeconfig for the Kubernetes API route (default: $KUBECONFIG or ~/.kube/config)')
+    .action(async (resource: string, opts: TapOptions) => {
+      const query = tapQuery(resource, opts);
+      const prepared = opts.tapAddr ? byAddress(opts.tapAddr) : await serviceProxyRequest({ namespace: CONTROL_PLANE_NAMESPACE, service: CONTROL_PLANE_SERVICES.tap.service, port: parseHostPort(CONTROLLER_TAP_ADDR)!.port, path: TAP_HTTP_PATH }, opts.kubeconfig);
+      await streamTap(prepared, query, printer(opts.output));
+    });
+}
+
+function tapQuery(resource: string, opts: TapOptions): TapQuery {
+  const check = (text: string | undefined, flag: string, kinds = TAPPABLE_KINDS) => {
+    if (text === undefined) return;
+    try {
+      parseResource(text, kinds);
+    } catch (err) {
+      if (err instanceof ResourceError) throw new UsageError(`${flag}: ${err.message}`);
+      throw err;
+    }
+  };
+  check(resource, 'resource');
+  check(opts.to, '--to', PEER_KINDS);
+  check(opts.from, '--from');
+  if (opts.to && opts.from) throw new UsageError('give --to or --from, not both: --to shows the resource\'s outbound requests, --from its inbound ones');
+  let maxRps: number | undefined;
+  if (opts.maxRps !== undefined) {
+    maxRps = Number(opts.maxRps);
+    if (!/^\d+$/.test(opts.maxRps) || maxRps < 1 || maxRps > MAX_TAP_MAX_RPS) throw new UsageError(`--max-rps ${JSON.stringify(opts.maxRps)} is not valid: a whole number from 1 to ${MAX_TAP_MAX_RPS}`);
+  }
+  return {
+    resource,
+    namespace: opts.namespace,
+    to: opts.to,
+    toNamespace: opts.toNamespace,
+    from: opts.from,
+    fromNamespace: opts.fromNamespace,
+    authority: opts.authority,
+    method: opts.method,
+    path: opts.path,
+    maxRps,
+  };
+}
+
+function byAddress(text: string): PreparedRequest {
+  const addr = parseHostPort(text);
+  if (!addr) throw new UsageError(`--tap-addr ${JSON.stringify(text)} is not valid: expected ${ADDRESS_FORM}`);
+  return { url: new URL(`http://${formatHostPort(addr)}${TAP_HTTP_PATH}`), options: {}, request: http.request };
+}
+
+interface Printer {
+  /** The stream is open: a table prints its header. */
+  open(): void;
+  print(record: TapRecord): void;
+}
+
+/** Posts the query and hands each event to `printer` until the stream ends (or the user interrupts). */
+function streamTap(prepared: PreparedRequest, query: TapQuery, printer: Printer): Promise<void> {
+  const body = JSON.stringify(query);
+  const where = prepared.url.origin + prepared.url.pathname;
+  return new Promise((resolve, reject) => {
+    const req = prepared.request(prepared.url, { ...prepared.options, method: 'POST', headers: { ...prepared.options.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } });
+    const stop = () => {
+      req.destroy();
+      resolve();
+    };
+    process.once('SIGINT', stop).once('SIGTERM', stop);
+    req.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot reach the tap service at ${where}: ${err.code ?? err.message}; is weft-controller tap running there?`)));
+    req.once('response', (res) => {
+      if (res.statusCode !== 200) {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d.slice(0, 4096)));
+        res.once('end', () => reject(new Error(`tap refused (HTTP ${res.statusCode}): ${text.trim().split('\n')[0] || res.statusMessage}`)));
+        return;
+      }
+      printer.open();
+      let pending = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => {
+        pending += chunk;
+        let newline: number;
+        while ((newline = pending.indexOf('\n')) >= 0) {
+          const line = pending.slice(0, newline);
+          pending = pending.slice(newline + 1);
+          if (!line.trim()) continue;
+          try {
+            handleLine(JSON.parse(line) as TapStreamLine, printer);
+          } catch (err) {
+            req.destroy();
+            return reject(new Error(`the tap service at ${where} sent a line that is not a tap event (${(err as Error).message}): ${line.slice(0, 200)}`));
+          }
+        }
+      });
+      res.once('end', () => resolve());
+      res.once('error', (err) => reject(new Error(`the tap stream from ${where} broke: ${err.message}`)));
+    });
+    req.end(body);
+  });
+}
+
+function handleLine(line: TapStreamLine, printer: Printer): void {
+  if ('event' in line) printer.print(line.event);
+  else process.stderr.write(`weft: tap: pod ${line.error.namespace}/${line.error.pod}: ${line.error.message}\n`);
+}
+
+const COLUMNS: [string, number, (r: TapRecord) => string][] = [
+  ['TIME', 24, (r) => new Date(r.timeMs).toISOString()],
+  ['POD', 16, (r) => r.pod],
+  ['DIRECTION', 9, (r) => r.direction],
+  ['METHOD', 7, (r) => r.method],
+  ['AUTHORITY', 36, (r) => r.authority],
+  ['PATH', 24, (r) => r.path],
+  ['STATUS', 6, (r) => String(r.status)],
+  ['GRPC', 4, (r) => (r.grpcStatus === undefined ? '-' : String(r.grpcStatus))],
+  ['LATENCY', 8, (r) => `${r.latencyMs.toFixed(1)}ms`],
+  ['BYTES', 8, (r) => String(r.responseBytes)],
+  ['TLS', 3, (r) => (r.tls ? 'yes' : 'no')],
+  ['PEER', 0, (r) => (r.direction === 'inbound' ? r.clientId || r.clientAddr : r.serverId || r.targetAddr) || '-'],
+  ['ERROR', 0, (r) => r.proxyError || '-'],
+];
+
+function printer(format: OutputFormat): Printer {
+  const write = (text: string) => void process.stdout.write(text);
+  if (format === 'json') return { open: () => {}, print: (r) => write(`${JSON.stringify(r)}\n`) };
+  if (format === 'yaml') return { open: () => {}, print: (r) => write(`---\n${YAML.stringify(r)}`) };
+  const row = (cells: string[]) => `${cells.map((cell, i) => (COLUMNS[i][1] ? cell.padEnd(COLUMNS[i][1]) : cell)).join(' ').trimEnd()}\n`;
+  return { open: () => write(row(COLUMNS.map(([name]) => name))), print: (r) => write(row(COLUMNS.map(([, , cell]) => cell(r)))) };
+}
