@@ -85,8 +85,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     await waitFor(`the controller (${controllerReady})`, () => answersOk(controllerReady), READY_TIMEOUT_MS, stop.signal);
     const pids = await startWorkloads(topology, controller, pki, supervisor, options.rps, stop.signal);
     views = await startViews({ addr: viewsAddr, prometheus: options.prometheus !== false }, topology, controller, pki, dir, supervisor, stop.signal);
-    options.out.write(welcome(topology, pids, { endpointsFile, pki }, options.durationMs));
-    options.out.write(`${views.summary}\n\n`);
+    // One write: whoever reads the table also finds where the metrics are.
+    options.out.write(`${welcome(topology, pids, { endpointsFile, pki }, options.durationMs)}${views.summary}\n\n`);
     // --duration counts from here: that long of traffic, however long start-up took.
     if (options.durationMs !== undefined) deadline = setTimeout(onSignal, options.durationMs);
     const status = new StatusLine(topology, Date.now());
