@@ -89,9 +89,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const pids = await startWorkloads(topology, controller, pki, supervisor, options.rps, stop.signal);
     views = await startViews({ addr: viewsAddr, prometheus: options.prometheus !== false }, topology, controller, pki, dir, supervisor, stop.signal);
     dashboard = await startDemoDashboard(views.source, controller, dashboardAddr);
-    options.out.write(welcome(topology, pids, { endpointsFile, pki }, options.durationMs));
-    options.out.write(`${views.summary}\n\n`);
-    options.out.write(`Dashboard: ${dashboard.url}\nController metrics (with the SLO gauges): http://${formatHostPort(controller.admin)}/metrics\n\n`);
+    // One write: whoever reads the table also finds where the metrics and the dashboard are.
+    options.out.write(
+      `${welcome(topology, pids, { endpointsFile, pki }, options.durationMs)}${views.summary}\n\n` +
+        `Dashboard: ${dashboard.url}\nController metrics (with the SLO gauges): http://${formatHostPort(controller.admin)}/metrics\n\n`,
+    );
     // --duration counts from here: that long of traffic, however long start-up took.
     if (options.durationMs !== undefined) deadline = setTimeout(onSignal, options.durationMs);
     const status = new StatusLine(topology, Date.now());

@@ -74,8 +74,9 @@ export async function startViews(
   let context: ViewsContext;
   let stopLocal = async () => {};
   let source: MetricsSource;
+  let prometheusPid: number | undefined;
   if (prometheus && prometheusInstalled()) {
-    supervisor.start(await prometheusSpec(addr, targets, dir));
+    prometheusPid = supervisor.start(await prometheusSpec(addr, targets, dir));
     await waitFor(`prometheus (${url}/-/ready)`, () => answersOk(`${url}/-/ready`), READY_TIMEOUT_MS, signal);
     context = { ...base, prometheusUrl: url };
     source = new PrometheusSource(directTarget(url, "weft demo's Prometheus"));
@@ -95,7 +96,7 @@ export async function startViews(
   const file = contextFile();
   await writeContext(file, context);
   const summary = context.prometheusUrl
-    ? `Prometheus (${PROMETHEUS_BIN}) scrapes every proxy at ${url}; try: weft stat deploy, weft edges deploy, weft top`
+    ? `Prometheus (pid ${prometheusPid}, ${PROMETHEUS_BIN}) scrapes every proxy at ${url}; try: weft stat deploy, weft edges deploy, weft top`
     : `${prometheus ? `${PROMETHEUS_BIN} is not installed` : 'No Prometheus (--no-prometheus)'}: weft stat, edges and top read the demo's own series of the proxies' /metrics (${url})`;
   return {
     summary: `${summary}\n  (context for the CLI: ${file})`,

@@ -45,12 +45,13 @@ t.test('the CLI views over weft demo and its Prometheus', { skip: prometheusMiss
   const context = JSON.parse(fs.readFileSync(process.env.WEFT_CONTEXT!, 'utf8')) as ViewsContext;
   t.ok(context.prometheusUrl, `the demo's context names its Prometheus: ${context.prometheusUrl}`);
 
-  // Until Prometheus has scraped requests through web (its first scrapes land a few seconds in).
+  // Until Prometheus holds requests through web in the range the comparison below uses (from 15 s to 5 s ago):
+  // its first scrapes land a few seconds in.
   let web: StatJson['rows'][number] | undefined;
   const deadline = Date.now() + 30_000;
   while (!(web && (web.rps ?? 0) > 0 && web.successRate !== undefined) && Date.now() < deadline) {
     await delay(1000);
-    const run = await weft('stat', 'deploy', '-t', '10s', '-o', 'json');
+    const run = await weft('stat', 'deploy', '--from', '-15s', '--to', '-5s', '-o', 'json');
     if (run.code === 0) web = (JSON.parse(run.stdout) as StatJson).rows.find((r) => r.name === 'web');
   }
   t.ok(web && web.rps! > 0, 'weft stat deploy sees web serving requests', { web });
