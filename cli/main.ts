@@ -6,6 +6,7 @@ import { registerDemo } from './commands/demo';
 import { registerCerts } from './commands/certs';
 import { registerInject } from './commands/inject';
 import { registerUninject } from './commands/uninject';
+import { registerCheck } from './commands/check';
 
 export function buildProgram(): Command {
   const program = new Command('weft')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerCerts(program);
   registerInject(program);
   registerUninject(program);
+  registerCheck(program);
   return program;
 }
 

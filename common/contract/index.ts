@@ -6,3 +6,5 @@ export * from './annotations';
 export * from './identity';
 export * from './metrics';
 export * from './injection';
+export * from './check';
+export * from './control-plane';
