@@ -7,6 +7,9 @@ import { registerCerts } from './commands/certs';
 import { registerInject } from './commands/inject';
 import { registerUninject } from './commands/uninject';
 import { registerCheck } from './commands/check';
+import { registerInstall } from './commands/install';
+import { registerUpgrade } from './commands/upgrade';
+import { registerUninstall } from './commands/uninstall';
 
 export function buildProgram(): Command {
   const program = new Command('weft')
@@ -20,6 +23,9 @@ export function buildProgram(): Command {
   registerInject(program);
   registerUninject(program);
   registerCheck(program);
+  registerInstall(program);
+  registerUpgrade(program);
+  registerUninstall(program);
   return program;
 }
 

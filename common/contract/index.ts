@@ -7,4 +7,4 @@ export * from './identity';
 export * from './metrics';
 export * from './injection';
 export * from './check';
-export * from './control-plane';
+export * from './install';

@@ -1,0 +1,26 @@
+// The Secrets, both `kubernetes.io/tls` with `ca.crt` beside the pair (the layout cert-manager writes): the
+// issuer the identity role signs with (left out when an external issuer owns it) and the injector's serving
+// certificate with the CA of the webhook's caBundle (kept so `weft upgrade` can carry both over).
+import type { ISecret } from 'kubernetes-models/v1/Secret';
+import { INJECTOR_TLS_SECRET, ISSUER_SECRET, KUBERNETES_TLS_FILES, TLS_CA_KEY } from '../../common/contract';
+import { Component, InstallPlan, metadata } from './plan';
+
+const base64 = (text: string) => Buffer.from(text).toString('base64');
+
+function tlsSecret(name: string, component: Component, pair: { certPem: string; keyPem: string }, caPem: string): ISecret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'kubernetes.io/tls',
+    metadata: metadata(name, component),
+    data: { [KUBERNETES_TLS_FILES.cert]: base64(pair.certPem), [KUBERNETES_TLS_FILES.key]: base64(pair.keyPem), [TLS_CA_KEY]: base64(caPem) },
+  };
+}
+
+export function secrets(plan: InstallPlan): ISecret[] {
+  const { issuer, webhook, trustAnchorsPem } = plan.certificates;
+  return [
+    ...(issuer && !plan.values['identity.externalIssuer'] ? [tlsSecret(ISSUER_SECRET, 'identity', issuer, trustAnchorsPem)] : []),
+    tlsSecret(INJECTOR_TLS_SECRET, 'injector', webhook, webhook.caPem),
+  ];
+}
