@@ -16,7 +16,8 @@ import type { CheckReport } from '../../cli/check/types';
 import { version as WEFT_VERSION } from '../../package.json';
 import { startKubeApiServer, type KubeApiServer, type KubeApiServerOptions } from '../fixtures/kube-api-server';
 import { runBin } from '../fixtures/run-bin';
-import { installControlPlane, issuerSecret, meshedPod, readyStatus, type ControlPlanePki } from '../fixtures/weft-control-plane';
+import { kubectl } from '../fixtures/kubectl';
+import { installControlPlane, issuerSecret, meshedPod, podsFor, readyStatus, type ControlPlanePki } from '../fixtures/weft-control-plane';
 
 const DAY_MS = 86_400_000;
 const NS = CONTROL_PLANE_NAMESPACE;
@@ -80,7 +81,7 @@ const CONTROL_PLANE_CATEGORIES = [
   CHECK_CATEGORIES.controlPlaneVersion,
 ];
 
-t.test('a healthy control plane is all ✔, in the contract categories, and the JSON has the contract shape', async (t) => {
+t.test('a healthy control plane (what weft install renders, pods ready) is all ✔, in the contract categories', async (t) => {
   const h = await harness(t);
   const { report, text } = await h.run();
   t.same(notPassing(report), []);
@@ -89,28 +90,39 @@ t.test('a healthy control plane is all ✔, in the contract categories, and the 
   t.match(text, /^kubernetes-api\n-{14}\n✔ can initialize the client\n✔ can query the Kubernetes API\n\nkubernetes-version\n/);
   t.match(text, /✔ issuer certificate is issued by the trust anchor\n/);
   t.match(text, /\nStatus check results are ✔\n$/);
+});
 
-  // The real command, as a process: -o json exactly as CONTRACT.md has it, exit 0.
+t.test('weft install | kubectl apply -f -, the pods come up, then weft check is green (-o json in the contract shape, exit 0)', async (t) => {
+  const h = await harness(t, { install: false });
+  const install = await runBin('weft', ['install'], { timeoutMs: 60_000 });
+  t.equal(install.code, 0, install.stderr);
+  const applied = await kubectl(h.dir, ['apply', '-f', '-'], install.stdout);
+  t.equal(applied.code, 0, applied.stderr);
+  const before = await h.run();
+  t.same(notPassing(before.report), ['weft-existence: control plane pods are ready (error)'], 'applied, but nothing runs the pods yet');
+  t.match(outcome(before.report, 'control plane pods are ready').error, /weft-identity has no pods/);
+  for (const deployment of h.kube.store.list('Deployment', NS)) for (const pod of podsFor(deployment)) h.kube.store.apply(pod);
+
   const json = await runBin('weft', ['check', '-o', 'json', '--kubeconfig', h.kubeconfig], { timeoutMs: 60_000 });
   t.equal(json.code, 0, json.stderr);
   const parsed = JSON.parse(json.stdout);
   t.same(Object.keys(parsed).sort(), ['categories', 'success']);
   t.equal(parsed.success, true);
+  t.same(parsed.categories.map((c: { categoryName: string }) => c.categoryName), CONTROL_PLANE_CATEGORIES);
   for (const category of parsed.categories) {
     t.same(Object.keys(category).sort(), ['categoryName', 'checks']);
-    for (const c of category.checks) t.same(Object.keys(c).sort(), ['description', 'result'], `${c.description}: no error or hint when it passes`);
+    for (const c of category.checks) t.same(c, { description: c.description, result: 'success' }, `${c.description}: passes, no error or hint`);
   }
-  t.same(parsed, report, 'the process prints what the in-process run reports');
+  t.same(parsed, (await h.run()).report, 'the process prints what the in-process run reports');
 });
 
 t.test('HA: with several replicas weft-ha-checks runs, and warns when fewer than two are ready', async (t) => {
   const h = await harness(t, { install: false });
-  installControlPlane(h.kube, { replicas: 2 });
+  installControlPlane(h.kube, { ha: true });
   const healthy = (await h.run()).report;
   t.same(notPassing(healthy), []);
   t.match(outcome(healthy, 'multiple replicas of control plane pods'), { result: 'success' });
-  const pod = h.kube.store.get('Pod', 'weft-dst-1', NS);
-  h.kube.store.update({ ...pod, status: readyStatus(false) });
+  for (const name of ['weft-destination-1', 'weft-destination-2']) h.kube.store.update({ ...h.kube.store.get('Pod', name, NS), status: readyStatus(false) });
   const { report } = await h.run();
   t.same(notPassing(report), [
     'weft-existence: control plane pods are ready (error)',
@@ -180,7 +192,7 @@ t.test('control plane pods not ready turn that check red; --wait waits until the
 t.test('missing RBAC: the control plane roles (SubjectAccessReview) and the installing user (--pre, SelfSubjectAccessReview)', async (t) => {
   const h = await harness(t, { authorization: 'RBAC', users: { 'jane-token': { username: 'jane' } } });
   t.same(notPassing((await h.run()).report), [], 'green under RBAC with the roles bound');
-  h.kube.store.delete('ClusterRoleBinding', 'weft-identity', '');
+  h.kube.store.delete('ClusterRoleBinding', 'weft-weft-identity', '');
   const broken = await h.run();
   t.same(notPassing(broken.report), ['weft-config: control plane roles may do what they need (RBAC) (error)']);
   t.match(outcome(broken.report, 'control plane roles may do what they need (RBAC)').error, 'weft-identity may not create tokenreviews.authentication.k8s.io');

@@ -2,6 +2,7 @@
 // emits (asked with SelfSubjectAccessReviews, so the answer is the cluster's own RBAC), and this machine's clock
 // agrees with the API server's (certificates made here would otherwise start in the future, or look expired).
 import { CHECK_CATEGORIES, CLOCK_SKEW_MS } from '../../../common/contract';
+import { INSTALL_KINDS } from '../../install/render';
 import { qualifiedResource } from '../components';
 import type { CheckContext } from '../context';
 import type { Category, Check } from '../types';
@@ -17,23 +18,12 @@ interface Resource {
 
 const r = (group: string, resource: string, label: string, namespaced = true): Resource => ({ group, resource, label, namespaced });
 
-/** What `weft install` (and `--ha`) creates. */
-const CLUSTER_SCOPED = [
-  r('', 'namespaces', 'Namespaces', false),
-  r('rbac.authorization.k8s.io', 'clusterroles', 'ClusterRoles', false),
-  r('rbac.authorization.k8s.io', 'clusterrolebindings', 'ClusterRoleBindings', false),
-  r('admissionregistration.k8s.io', 'mutatingwebhookconfigurations', 'MutatingWebhookConfigurations', false),
-];
-const NAMESPACED = [
-  r('', 'serviceaccounts', 'ServiceAccounts'),
-  r('', 'services', 'Services'),
-  r('apps', 'deployments', 'Deployments'),
-  r('', 'configmaps', 'ConfigMaps'),
-  r('', 'secrets', 'Secrets'),
-  r('rbac.authorization.k8s.io', 'roles', 'Roles'),
-  r('rbac.authorization.k8s.io', 'rolebindings', 'RoleBindings'),
-  r('policy', 'poddisruptionbudgets', 'PodDisruptionBudgets'),
-];
+/** Every kind `weft install` (and `--ha`) creates: its resource as RBAC names it (all these plurals are regular). */
+const INSTALLED: Resource[] = INSTALL_KINDS.map(({ apiVersion, kind, namespaced }) =>
+  r(apiVersion.includes('/') ? apiVersion.split('/')[0] : '', `${kind.toLowerCase()}s`, `${kind}s`, namespaced),
+);
+const CLUSTER_SCOPED = INSTALLED.filter((k) => !k.namespaced);
+const NAMESPACED = INSTALLED.filter((k) => k.namespaced);
 
 interface AccessReview {
   status?: { allowed?: boolean; reason?: string; evaluationError?: string };
