@@ -6,6 +6,7 @@ import { registerDemo } from './commands/demo';
 import { registerCerts } from './commands/certs';
 import { registerInject } from './commands/inject';
 import { registerUninject } from './commands/uninject';
+import { registerCheck } from './commands/check';
 import { registerInstall } from './commands/install';
 import { registerUpgrade } from './commands/upgrade';
 import { registerUninstall } from './commands/uninstall';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerCerts(program);
   registerInject(program);
   registerUninject(program);
+  registerCheck(program);
   registerInstallPrometheus(registerInstall(program));
   registerUpgrade(program);
   registerUninstall(program);

@@ -95,10 +95,15 @@ function labels({ owner, namespace, mesh }: InjectInput): Record<string, string>
   return result;
 }
 
+/** The `weft.io/trust-root-sha256` of a pod given these anchors: `weft check --proxy` compares it with the current ones. */
+export function trustRootSha256(trustAnchorsPem: string): string {
+  return createHash('sha256').update(trustAnchorsPem).digest('hex');
+}
+
 function annotations(mesh: MeshConfig, config: PodConfig, declared: readonly number[]): Record<string, string> {
   const result: Record<string, string> = {
     [PROXY_VERSION]: mesh.proxy.version,
-    [TRUST_ROOT_SHA256]: createHash('sha256').update(mesh.trustAnchorsPem).digest('hex'),
+    [TRUST_ROOT_SHA256]: trustRootSha256(mesh.trustAnchorsPem),
   };
   // Server-speaks-first ports would wait out protocol detection (the client sends nothing): mark them opaque,
   // unless the operator already said which ports are.

@@ -6,5 +6,6 @@ export * from './annotations';
 export * from './identity';
 export * from './metrics';
 export * from './injection';
+export * from './check';
 export * from './install';
 export * from './prometheus';
