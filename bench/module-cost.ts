@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../common/entrypoint';
+import { UNDICI_CONNECT_MODULE, UNDICI_POOL_MODULE } from '../proxy/http/undici-modules';
 import { startBenchIdentity } from './identity';
 import { freePort } from './net';
 import { installCleanupHandlers, runPinned, SERVER_CORE, stopProcess } from './processes';
@@ -23,8 +24,9 @@ const RSS_READ_TIMEOUT_MS = 5000;
 const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'results', 'module-cost.md');
 
 /** Packages and our own modules the proxy may load, each required alone into bare node. */
-const MODULES: { label: string; request: string }[] = [
-  { label: 'undici', request: 'undici' },
+const MODULES: { label: string; request: string | string[] }[] = [
+  { label: 'undici (its index)', request: 'undici' },
+  { label: 'undici Pool + connector (what http1-upstream.ts loads)', request: [UNDICI_POOL_MODULE, UNDICI_CONNECT_MODULE] },
   { label: 'prom-client', request: 'prom-client' },
   { label: 'pino', request: 'pino' },
   { label: 'yaml', request: 'yaml' },
@@ -38,7 +40,13 @@ const MODULES: { label: string; request: string }[] = [
 ];
 
 /** V8/Node flags an image could pass, tried on the idle mTLS proxy. */
-const FLAG_SETS: string[][] = [['--max-semi-space-size=1'], ['--v8-pool-size=1'], ['--single-threaded-gc'], ['--max-semi-space-size=1', '--v8-pool-size=1']];
+const FLAG_SETS: string[][] = [
+  ['--max-semi-space-size=1'],
+  ['--max-semi-space-size=2'],
+  ['--max-semi-space-size=4'],
+  ['--v8-pool-size=1'],
+  ['--single-threaded-gc'],
+];
 
 interface Row {
   label: string;
@@ -50,8 +58,9 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-async function moduleRss(request: string | undefined): Promise<number> {
-  const code = `${request ? `require(${JSON.stringify(request)});` : ''}gc();gc();process.stdout.write(String(process.memoryUsage.rss()))`;
+async function moduleRss(request: string | string[] | undefined): Promise<number> {
+  const requires = [request ?? []].flat().map((r) => `require(${JSON.stringify(r)});`);
+  const code = `${requires.join('')}gc();gc();process.stdout.write(String(process.memoryUsage.rss()))`;
   const result = await runPinned('module-cost', SERVER_CORE, process.execPath, ['--expose-gc', '-e', code], 30_000);
   const rss = Number(result.stdout);
   if (result.code !== 0 || !Number.isFinite(rss) || rss <= 0) throw new Error(`measuring ${request ?? 'bare node'} failed: ${result.stderr}`);
