@@ -3,7 +3,8 @@
 import { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { buildConnector, Dispatcher, Pool } from 'undici';
+import type * as Undici from 'undici';
+import type { Dispatcher } from 'undici';
 import { formatHostPort, HostPort } from '../../common/address';
 import { Clock, systemClock } from '../../common/clock';
 import type { FaultReporter, Guard } from '../transport/guard';
@@ -13,7 +14,16 @@ import { forwardHeaders, Headers, responseHeaders } from './headers';
 import type { ProxyRequest } from './request';
 import { PEER_POOL_LIMITS, PeerPoolLimits } from './peer-pool-limits';
 import { RequestSlots, SlotTicket } from './request-slots';
+import { UNDICI_CONNECT_MODULE, UNDICI_POOL_MODULE } from './undici-modules';
 import type { UpstreamSink } from './sink';
+
+// undici's index loads fetch, WebSocket, caches, mocks and interceptors as well: ~18 MB of RSS in an idle
+// proxy, where Pool and its connector alone cost ~9 MB (bench/module-cost.ts). The proxy only dispatches
+// through a Pool, so it requires just those two modules (undici has no `exports` map;
+// test/unit/proxy/http/undici-modules.test.ts fails if an upgrade moves them). The types are undici's public ones.
+const Pool = require(UNDICI_POOL_MODULE) as typeof Undici.Pool;
+type Pool = Undici.Pool;
+const buildConnector = require(UNDICI_CONNECT_MODULE) as typeof Undici.buildConnector;
 
 export interface UpstreamOptions {
   connectTimeoutMs: number;
@@ -44,7 +54,7 @@ export class Http1Upstream {
     // HTTP/1 to its app), so loading it late would save memory in benchmarks only.
     const mtls = serverId !== undefined ? options.mtls : undefined;
     const plain = buildConnector({ timeout: options.connectTimeoutMs, noDelay: true });
-    const connect: buildConnector.connector = mtls
+    const connect: Undici.buildConnector.connector = mtls
       ? (_opts, cb) => {
           mtls.connect(addr, serverId!, 'http/1.1', options.connectTimeoutMs).then(
             (socket) => {
