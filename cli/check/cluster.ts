@@ -42,11 +42,19 @@ export interface ContainerStatus {
   ready?: boolean;
 }
 
+export interface Container {
+  name: string;
+  image?: string;
+  env?: Array<{ name: string; value?: string }>;
+  ports?: Array<{ name?: string; containerPort: number }>;
+}
+
 export interface Pod {
   metadata: ObjectMeta;
-  spec?: { containers?: Array<{ name: string; image?: string; env?: Array<{ name: string; value?: string }> }> };
+  spec?: { containers?: Container[]; initContainers?: Container[] };
   status?: {
     phase?: string;
+    podIP?: string;
     conditions?: Array<{ type: string; status: string }>;
     containerStatuses?: ContainerStatus[];
     initContainerStatuses?: ContainerStatus[];

@@ -41,6 +41,8 @@ export class KubeClient {
   private constructor(
     readonly server: string,
     private readonly options: https.RequestOptions,
+    /** What the client was made from: pod proxy requests (cli/views/connect.ts) use the same server and credentials. */
+    readonly config: KubeConfig,
   ) {}
 
   static async fromConfig(kc: KubeConfig): Promise<KubeClient> {
@@ -49,7 +51,7 @@ export class KubeClient {
     await kc.applyToHTTPSOptions(options);
     // client-node builds an https agent; plain http servers (a local test cluster) take none.
     if (new URL(server).protocol === 'http:') delete options.agent;
-    return new KubeClient(server.replace(/\/+$/, ''), options);
+    return new KubeClient(server.replace(/\/+$/, ''), options, kc);
   }
 
   request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<KubeResponse> {

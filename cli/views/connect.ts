@@ -1,6 +1,7 @@
 // Where a view's data comes from, in this order: --prometheus-url (by address), --proxy-admin (the proxies'
 // own /metrics, sampled now), --kubeconfig (Prometheus through the Kubernetes API's service proxy), and
 // otherwise the context `weft demo` writes (its Prometheus, or its own series of the proxies' metrics).
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Command, Option } from 'commander';
 import { parseHostPort } from '../../common/address';
 import { UsageError } from '../../common/errors';
@@ -78,12 +79,22 @@ export async function kubeProxyTarget(kubeconfig: string, path: string, label: s
   } catch (err) {
     throw new UsageError(`--kubeconfig ${kubeconfig}: ${(err as Error).message}`);
   }
-  const server = kc.getCurrentCluster()?.server;
-  if (!server) throw new UsageError(`--kubeconfig ${kubeconfig} names no current cluster`);
+  if (!kc.getCurrentCluster()?.server) throw new UsageError(`--kubeconfig ${kubeconfig} names no current cluster`);
+  return apiServerProxyTarget(kc, path, label);
+}
+
+/** `path` (a proxy subresource) on the kubeconfig's current cluster, with its TLS and credentials. */
+export async function apiServerProxyTarget(kc: KubeConfig, path: string, label: string): Promise<HttpTarget> {
+  const server = kc.getCurrentCluster()!.server;
   const tls: import('node:https').RequestOptions = {};
   await kc.applyToHTTPSOptions(tls);
   const headers = Object.fromEntries(Object.entries(tls.headers ?? {}).map(([k, v]) => [k, String(v)]));
   delete tls.headers;
   const baseUrl = `${server.replace(/\/+$/, '')}${path}`;
   return { baseUrl, label: `${label} at ${baseUrl}`, tls, headers };
+}
+
+/** The pod proxy subresource of one port of a pod: `GET base + /path` reaches podIP:port/path. */
+export function podProxyPath(namespace: string, pod: string, port: number): string {
+  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}:${port}/proxy`;
 }

@@ -7,7 +7,7 @@ import { UsageError } from '../../common/errors';
 import type { ViewsContext } from '../../common/views/context';
 import { HttpTarget, directTarget } from '../../common/views/http-target';
 import { listed } from '../../common/views/resources';
-import { currentContext, kubeProxyTarget } from './connect';
+import { currentContext, kubeProxyTarget, podProxyPath } from './connect';
 
 export interface AdminOptions {
   proxyAdmin?: string;
@@ -31,7 +31,7 @@ export async function proxyAdminTarget(pod: string, opts: AdminOptions): Promise
   if (opts.kubeconfig) {
     const ns = opts.namespace ?? 'default';
     const port = Number(PROXY_ADMIN_ADDR.split(':').pop());
-    return kubeProxyTarget(opts.kubeconfig, `/api/v1/namespaces/${ns}/pods/${encodeURIComponent(pod)}:${port}/proxy`, `the proxy of ${ns}/${pod} (through the Kubernetes API)`);
+    return kubeProxyTarget(opts.kubeconfig, podProxyPath(ns, pod, port), `the proxy of ${ns}/${pod} (through the Kubernetes API)`);
   }
   if (!context) throw new UsageError(`cannot find the proxy of ${pod}: start \`weft demo\`, or pass --proxy-admin host:port or --kubeconfig FILE`);
   return demoProxy(pod, opts.namespace ?? context.namespace, context);

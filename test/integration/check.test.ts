@@ -15,11 +15,14 @@ import type { CheckStage } from '../../cli/check/categories';
 import type { CheckReport } from '../../cli/check/types';
 import { version as WEFT_VERSION } from '../../package.json';
 import { startKubeApiServer, type KubeApiServer, type KubeApiServerOptions } from '../fixtures/kube-api-server';
+import { startTestIdentityService } from '../fixtures/identity';
+import { startProxy } from '../fixtures/proxy-process';
 import { runBin } from '../fixtures/run-bin';
 import { kubectl } from '../fixtures/kubectl';
 import { installControlPlane, issuerSecret, meshedPod, podsFor, readyStatus, type ControlPlanePki } from '../fixtures/weft-control-plane';
 
 const DAY_MS = 86_400_000;
+const CERT_CHAINS = "data plane proxies' certificates chain to the current trust anchors";
 const NS = CONTROL_PLANE_NAMESPACE;
 
 interface Harness {
@@ -249,19 +252,43 @@ t.test('--proxy: ready proxies of this version pass; a proxy from another anchor
   t.same(notPassing(empty.report), ['weft-data-plane: data plane proxies are ready (error)'], 'said once, the other data plane checks skip');
   t.match(outcome(empty.report, 'data plane proxies are ready').error, 'no meshed pods in any namespace');
 
-  h.kube.store.create(meshedPod('web-0', 'demo', h.pki.anchor.certPem));
-  h.kube.store.create(meshedPod('web-1', 'demo', h.pki.anchor.certPem));
+  // Two real proxies: web's certificate from the installed anchor's issuer, api's from another anchor's.
+  const current = await startTestIdentityService(t, { anchor: h.pki.anchor });
+  const other = await startTestIdentityService(t);
+  const [web, api] = await Promise.all([
+    startProxy(t, { identity: current.proxyEnv('web', 'demo') }),
+    startProxy(t, { identity: other.proxyEnv('api', 'default') }),
+  ]);
+  h.kube.store.create(meshedPod('web-0', 'demo', h.pki.anchor.certPem, { adminPort: web.admin.port }));
   const healthy = await h.run('proxy');
   t.same(notPassing(healthy.report), []);
   t.same(healthy.report.categories.slice(-2).map((c) => c.categoryName), [CHECK_CATEGORIES.weftDataPlane, CHECK_CATEGORIES.weftIdentityDataPlane]);
+  t.match(outcome(healthy.report, CERT_CHAINS), { result: 'success' }, "web-0's certificate was read and verified");
 
-  h.kube.store.create(meshedPod('api-0', 'default', createTrustAnchor().certPem));
+  // Injected with the current anchors, but its proxy's certificate is from another issuer: only the chain check.
+  h.kube.store.create(meshedPod('api-0', 'default', h.pki.anchor.certPem, { adminPort: api.admin.port }));
+  const untrusted = await h.run('proxy');
+  t.same(notPassing(untrusted.report), [`weft-identity-data-plane: ${CERT_CHAINS} (error)`]);
+  t.match(outcome(untrusted.report, CERT_CHAINS), {
+    error: /^certificates that do not chain to the current trust anchors: default\/api-0 \(no trust anchor or intermediate in the chain signed .*\)$/,
+    hint: /^restart the pod so its proxy gets a certificate from the current issuer/,
+  });
+  t.notMatch(outcome(untrusted.report, CERT_CHAINS).error, /web-0/);
+
+  // Injected with other anchors too: the annotation check flags it as well.
+  h.kube.store.apply(meshedPod('api-0', 'default', createTrustAnchor().certPem, { adminPort: api.admin.port }));
   const stale = await h.run('proxy');
-  t.same(notPassing(stale.report), ['weft-identity-data-plane: data plane proxies trust the current trust anchors (error)']);
-  t.match(outcome(stale.report, 'data plane proxies trust the current trust anchors'), { error: /: default\/api-0$/, hint: /kubectl rollout restart/ });
+  t.same(notPassing(stale.report), [`weft-identity-data-plane: ${CERT_CHAINS} (error)`, 'weft-identity-data-plane: data plane proxies trust the current trust anchors (error)']);
+  t.match(outcome(stale.report, 'data plane proxies trust the current trust anchors'), { error: /^weft\.io\/trust-root-sha256 is not the current bundle's .*: default\/api-0$/, hint: /kubectl rollout restart/ });
   t.same(notPassing((await h.run('proxy', { dataPlaneNamespace: 'demo' })).report), [], '--namespace demo leaves default out');
 
-  h.kube.store.apply(meshedPod('web-1', 'demo', h.pki.anchor.certPem, { ready: false, version: '0.0.9' }));
+  // A ready pod whose proxy cannot be asked: × with how to see why.
+  await api.stop();
+  const gone = await h.run('proxy', { dataPlaneNamespace: 'default' });
+  t.match(outcome(gone.report, CERT_CHAINS), { result: 'error', error: /^cannot read the certificate of default\/api-0 \(.*503/, hint: /kubectl get --raw \/api\/v1\/namespaces\/NAMESPACE\/pods\/NAME:4191\/proxy\/identity/ });
+
+  // Not ready: the readiness check says so; the certificate check leaves it out (it may hold none yet).
+  h.kube.store.create(meshedPod('web-1', 'demo', h.pki.anchor.certPem, { ready: false, version: '0.0.9' }));
   const demo = await h.run('proxy', { dataPlaneNamespace: 'demo' });
   t.same(notPassing(demo.report), ['weft-data-plane: data plane proxies are ready (error)', 'weft-data-plane: data plane and cli versions match (warning)']);
   t.match(outcome(demo.report, 'data plane proxies are ready').error, 'weft-proxy not ready in demo/web-1');

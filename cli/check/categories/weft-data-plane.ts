@@ -7,7 +7,7 @@ import type { Category } from '../types';
 import { CheckFailure } from '../types';
 
 /** The proxy's status: a classic sidecar among the containers, a native one among the init containers. */
-function proxyReady(pod: Pod): boolean {
+export function proxyReady(pod: Pod): boolean {
   const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
   return statuses.some((s) => s.name === PROXY_CONTAINER && s.ready === true);
 }
