@@ -51,7 +51,7 @@ async function startDashboardCommand(t: Test, args: string[]): Promise<string> {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   });
-  return (await waitForText(() => out, /weft dashboard: (http:\/\/\S+)/, 15_000))[1];
+  return (await waitForText(() => out, /weft dashboard: (http:\/\/\S+)/, 60_000))[1];
 }
 
 /** Prometheus' own answer to `promql` at `atMs`, the time the page's numbers are for. */
@@ -103,7 +103,7 @@ async function budgetBelow(page: Page, than: number, timeoutMs: number): Promise
   }
 }
 
-t.test('the dashboard over a running demo, in Chromium', { skip, timeout: 150_000 }, async (t) => {
+t.test('the dashboard over a running demo, in Chromium', { skip, timeout: 300_000 }, async (t) => {
   const started = Date.now();
   const mark = (what: string) => t.comment(`${what} at ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const { chromium } = await import('playwright-core');
