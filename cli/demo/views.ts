@@ -16,7 +16,7 @@ import { Scraper, ScrapeTarget } from '../../common/views/snapshots';
 import type { MetricsSource } from '../../common/views/source';
 import type { DemoPki } from './pki';
 import type { Supervisor } from './supervisor';
-import { ControllerAddrs, DEMO_NAMESPACE, START_ORDER, Topology, identityOf } from './topology';
+import { ControllerAddrs, DEMO_NAMESPACE, START_ORDER, Topology, identityOf, podOf } from './topology';
 import { answersOk, waitFor } from './wait';
 
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
@@ -37,7 +37,7 @@ export function prometheusInstalled(): boolean {
 export function proxyTargets(topology: Topology): ScrapeTarget[] {
   return START_ORDER.map((name) => ({
     url: `http://${formatHostPort(topology[name].proxy.admin)}/metrics`,
-    labels: { [T.namespace]: DEMO_NAMESPACE, [T.deployment]: name, [T.pod]: `${name}-0`, [T.identity]: identityOf(name) },
+    labels: { [T.namespace]: DEMO_NAMESPACE, [T.deployment]: name, [T.pod]: podOf(name), [T.identity]: identityOf(name) },
   }));
 }
 
@@ -63,6 +63,7 @@ export async function startViews(
     pid: process.pid,
     namespace: DEMO_NAMESPACE,
     proxies: targets.map((t) => ({ admin: new URL(t.url).host, labels: t.labels })),
+    tapAddr: formatHostPort(controller.tap),
     destination: {
       addr: formatHostPort(controller.destination),
       serverName: controlPlaneIdentityName('destination'),
