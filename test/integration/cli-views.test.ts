@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
-import { METRIC } from '../../common/contract';
+import { METRIC, WORKLOAD_RECORDINGS } from '../../common/contract';
+import { prometheusRuleGroups } from '../../cli/install/prometheus-rules';
 import type { TapRecord } from '../../common/tap-api';
 import type { ViewsContext } from '../../common/views/context';
 import { identityOf } from '../../cli/demo/topology';
@@ -147,6 +148,22 @@ t.test('the CLI views over weft demo and its Prometheus', { skip: prometheusMiss
     t.notMatch(json.stdout, /PRIVATE KEY/, 'never the key');
     t.match(endpoints.stdout, /^NAMESPACE\s+IP\s+PORT\s+POD\s+SERVICE\s+IDENTITY\s+PROTOCOL\s+STATE\ndemo\s+127\.0\.0\.1\s+\d+\s+books-0\s+books\s+books\.demo\.serviceaccount\S+\s+h2\s+ready, meshed \(mTLS\)\n$/, endpoints.stderr);
     t.match(metrics.stdout, /^response_total\{direction="inbound"/m, "the proxy's own exposition");
+  });
+
+  await t.test("the demo's Prometheus records weft install prometheus's rules", async (t) => {
+    const record = WORKLOAD_RECORDINGS.deployment.requestRate;
+    const rules = JSON.parse(await (await fetch(`${context.prometheusUrl}/api/v1/rules?type=record`)).text()) as { data: { groups: { rules: { name: string }[] }[] } };
+    const loaded = rules.data.groups.flatMap((g) => g.rules.map((r) => r.name)).sort();
+    t.same(loaded, prometheusRuleGroups().flatMap((g) => g.rules.filter((r) => 'record' in r).map((r) => (r as { record: string }).record)).sort(), 'every recording rule, as weft install prometheus renders them');
+    // Recorded every evaluation (2 s) once web's requests are in Prometheus.
+    let web: { value: [number, string] } | undefined;
+    const deadline = Date.now() + 30_000;
+    while (!web && Date.now() < deadline) {
+      const answer = JSON.parse(await (await fetch(`${context.prometheusUrl}/api/v1/query?query=${encodeURIComponent(`${record}{namespace="demo",deployment="web",direction="inbound"}`)}`)).text()) as { data: { result: { value: [number, string] }[] } };
+      web = answer.data.result[0];
+      if (!web) await delay(1000);
+    }
+    t.ok(web && Number(web.value[1]) > 0, `${record} for web answers: ${web?.value[1]} rps`);
   });
 
   await t.test("weft tap deploy/web: the demo's tap service, found through its context, streams live requests", async (t) => {
