@@ -116,7 +116,7 @@ t.test('the dashboard over a running demo, in Chromium', { skip, timeout: 200_00
   t.teardown(() => browser.close());
   const printed = await waitForText(demo.stdout, /Dashboard: (http:\/\/\S+)\nController metrics \(with the SLO gauges\): (http:\/\/\S+)\n/, 10_000);
   const [, demoDashboard, controllerMetrics] = printed;
-  const prometheusUrl = /Prometheus \(\S+\) scrapes every proxy at (http:\/\/[^;\s]+)/.exec(demo.stdout())?.[1];
+  const prometheusUrl = /Prometheus \([^)]*\) scrapes every proxy at (http:\/\/[^;\s]+)/.exec(demo.stdout())?.[1];
   const cliDashboard = await startDashboardCommand(t, ['--port', String(await freePort()), '--controller-metrics', controllerMetrics]);
   mark('demo, Chromium and weft dashboard up');
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
