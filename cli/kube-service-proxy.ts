@@ -1,9 +1,12 @@
-// Reaching a control-plane Service from a person's machine as kubectl would: through the Kubernetes API
-// server's service proxy (`/api/v1/namespaces/<ns>/services/<name>:<port>/proxy/<path>`), with the user's
-// kubeconfig (--kubeconfig, else $KUBECONFIG or ~/.kube/config) for the server address and credentials.
+// Reaching an HTTP API of the cluster from a person's machine as kubectl would: through the Kubernetes API
+// server's proxy (`/api/v1/namespaces/<ns>/services/<name>:<port>/proxy/…`, or a pod's), with the user's
+// kubeconfig (--kubeconfig, else $KUBECONFIG or ~/.kube/config) for the server address, TLS and credentials.
+// The one place the CLI does this: the views (cli/views/connect.ts) and `weft tap` both come here.
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { UsageError } from '../common/errors';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { HttpTarget } from '../common/views/http-target';
 
 export interface ServiceProxyTarget {
   namespace: string;
@@ -20,20 +23,41 @@ export interface PreparedRequest {
   request: typeof http.request;
 }
 
-export async function serviceProxyRequest(target: ServiceProxyTarget, kubeconfig: string | undefined): Promise<PreparedRequest> {
+/** `apiPath` (e.g. `/api/v1/namespaces/weft/services/weft-prometheus:9090/proxy`) on the kubeconfig's API server. */
+export async function kubeProxyTarget(kubeconfig: string | undefined, apiPath: string, label: string): Promise<HttpTarget> {
   const { KubeConfig } = require('@kubernetes/client-node') as typeof import('@kubernetes/client-node');
   const config = new KubeConfig();
+  const which = kubeconfig ? ` ${kubeconfig}` : '';
   try {
     if (kubeconfig) config.loadFromFile(kubeconfig);
     else config.loadFromDefault();
   } catch (err) {
-    throw new UsageError(`cannot read the kubeconfig${kubeconfig ? ` ${kubeconfig}` : ''}: ${(err as Error).message}`);
+    throw new UsageError(`cannot read the kubeconfig${which}: ${(err as Error).message}`);
   }
-  const cluster = config.getCurrentCluster();
-  if (!cluster?.server) throw new UsageError(`the kubeconfig${kubeconfig ? ` ${kubeconfig}` : ''} names no current cluster: pass --kubeconfig FILE, or reach the service by address`);
-  const base = cluster.server.replace(/\/+$/, '');
-  const url = new URL(`${base}/api/v1/namespaces/${target.namespace}/services/${target.service}:${target.port}/proxy${target.path}`);
-  const options: https.RequestOptions = {};
-  await config.applyToHTTPSOptions(options);
-  return { url, options, request: url.protocol === 'https:' ? https.request : http.request };
+  if (!config.getCurrentCluster()?.server) throw new UsageError(`the kubeconfig${which} names no current cluster: pass --kubeconfig FILE, or reach the service by address`);
+  return apiServerProxyTarget(config, apiPath, label);
+}
+
+/** `apiPath` on an already loaded kubeconfig's current cluster (`weft check` holds one, with its --context). */
+export async function apiServerProxyTarget(config: KubeConfig, apiPath: string, label: string): Promise<HttpTarget> {
+  const server = config.getCurrentCluster()!.server;
+  const tls: https.RequestOptions = {};
+  await config.applyToHTTPSOptions(tls);
+  const headers = Object.fromEntries(Object.entries(tls.headers ?? {}).map(([k, v]) => [k, String(v)]));
+  delete tls.headers;
+  const baseUrl = `${server.replace(/\/+$/, '')}${apiPath}`;
+  return { baseUrl, label: `${label} at ${baseUrl}`, tls, headers };
+}
+
+/** The pod proxy subresource of one port of a pod: `GET base + /path` reaches podIP:port/path. The real
+ *  kube-apiserver takes only port numbers here. */
+export function podProxyPath(namespace: string, pod: string, port: number): string {
+  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}:${port}/proxy`;
+}
+
+/** A request to `target.path` on a Service, through the API server's service proxy. */
+export async function serviceProxyRequest(target: ServiceProxyTarget, kubeconfig: string | undefined): Promise<PreparedRequest> {
+  const base = await kubeProxyTarget(kubeconfig, `/api/v1/namespaces/${target.namespace}/services/${target.service}:${target.port}/proxy`, `${target.namespace}/${target.service}:${target.port}`);
+  const url = new URL(`${base.baseUrl}${target.path}`);
+  return { url, options: { ...base.tls, headers: base.headers }, request: url.protocol === 'https:' ? https.request : http.request };
 }

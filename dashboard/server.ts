@@ -1,5 +1,5 @@
 // The small server behind `weft dashboard`: the static app (dashboard/static, ours alone: no CDN, nothing
-// fetched from elsewhere, so it works offline) and the JSON it reads. The Content-Security-Policy makes the
+// fetched from elsewhere, so it works offline), the JSON it reads and the live tap stream (tap.ts). The Content-Security-Policy makes the
 // browser refuse anything that is not from this server.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -12,6 +12,7 @@ import type { MetricsSource } from '../common/views/source';
 import type { ObjectivesSource } from './objectives';
 import { overview, WINDOWS_SECONDS } from './overview';
 import { serviceSlos } from './slos';
+import { relayTap } from './tap';
 
 export interface DashboardOptions {
   source: MetricsSource;
@@ -20,6 +21,8 @@ export interface DashboardOptions {
   dataSinceMs?: number;
   log: Logger;
   clock?: () => number;
+  /** The tap service (weft-controller tap) the live tap view relays; without it the view says there is none. */
+  tapAddr?: HostPort;
 }
 
 export const DEFAULT_DASHBOARD_PORT = 50750;
@@ -65,6 +68,7 @@ export function createDashboardServer(options: DashboardOptions): http.Server {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'only GET\n');
     const asset = assets.get(url.pathname);
     if (asset) return send(res, 200, asset.type, asset.body);
+    if (url.pathname === '/api/tap') return relayTap(options.tapAddr, url, res, SECURITY_HEADERS);
     const api = apis[url.pathname];
     if (!api) return sendJson(res, 404, { error: `no ${url.pathname} here` });
     // Through a promise, so a refusal thrown before the API awaits anything is answered the same way.

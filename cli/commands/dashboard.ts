@@ -2,7 +2,7 @@
 // every view finds them (cli/views/connect.ts: --prometheus-url, --proxy-admin, --kubeconfig, or the running
 // `weft demo`'s). The objectives come from the controller's /metrics when given, else from the same source.
 import { Command, Option } from 'commander';
-import { formatHostPort } from '../../common/address';
+import { ADDRESS_FORM, formatHostPort, HostPort, parseHostPort } from '../../common/address';
 import { UsageError } from '../../common/errors';
 import { createLogger } from '../../common/log';
 import { objectivesFromMetrics, objectivesFromSource } from '../../dashboard/objectives';
@@ -13,6 +13,7 @@ interface DashboardFlags extends SourceOptions {
   port: string;
   address: string;
   controllerMetrics?: string;
+  tapAddr?: string;
 }
 
 export function registerDashboard(program: Command): void {
@@ -22,7 +23,8 @@ export function registerDashboard(program: Command): void {
       .description('serve the web dashboard (dependency graph, golden metrics, SLOs) on this machine')
       .addOption(new Option('--port <port>', 'port to listen on').default(String(DEFAULT_DASHBOARD_PORT)))
       .addOption(new Option('--address <ip>', 'address to listen on').default('127.0.0.1'))
-      .addOption(new Option('--controller-metrics <url>', "read the SLO objectives from the controller's admin /metrics (default: from the metrics source)")),
+      .addOption(new Option('--controller-metrics <url>', "read the SLO objectives from the controller's admin /metrics (default: from the metrics source)"))
+      .addOption(new Option('--tap-addr <host:port>', "the tap service (weft-controller tap) the live tap view reads (default: a running weft demo's)")),
   ).action(async (opts: DashboardFlags) => {
     const port = Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${JSON.stringify(opts.port)} is not a port number`);
@@ -32,6 +34,7 @@ export function registerDashboard(program: Command): void {
       source,
       objectives: opts.controllerMetrics ? objectivesFromMetrics(httpUrl(opts.controllerMetrics)) : objectivesFromSource(source),
       log: createLogger('weft-dashboard', 'warn', 'plain'),
+      tapAddr: tapAddrOf(opts.tapAddr ?? context?.tapAddr),
     });
     const bound = await listenDashboard(server, { host: opts.address, port });
     process.stdout.write(`weft dashboard: http://${formatHostPort(bound)}/ (metrics from ${source.description}; Ctrl-C stops it)\n`);
@@ -43,6 +46,13 @@ export function registerDashboard(program: Command): void {
       process.once('SIGINT', stop).once('SIGTERM', stop);
     });
   });
+}
+
+function tapAddrOf(text: string | undefined): HostPort | undefined {
+  if (text === undefined) return undefined;
+  const addr = parseHostPort(text);
+  if (!addr) throw new UsageError(`--tap-addr ${JSON.stringify(text)} is not valid: expected ${ADDRESS_FORM}`);
+  return addr;
 }
 
 function httpUrl(text: string): string {

@@ -1,6 +1,7 @@
 // `weft tap RESOURCE`: live requests as the proxies of a workload's pods see them, through the tap service
 // (weft-controller tap): by address with --tap-addr, otherwise through the Kubernetes API's service proxy with
-// the user's kubeconfig, where tap asks Kubernetes whether that user may tap it. Runs until interrupted.
+// the user's kubeconfig, where tap asks Kubernetes whether that user may tap it; with neither given, a running
+// `weft demo`'s (its context file). Runs until interrupted.
 import * as http from 'node:http';
 import { Command, Option } from 'commander';
 import YAML from 'yaml';
@@ -10,6 +11,7 @@ import { UsageError } from '../../common/errors';
 import { MAX_TAP_MAX_RPS, TAP_HTTP_PATH, TapQuery, TapRecord, TapStreamLine } from '../../common/tap-api';
 import { parseResource, PEER_KINDS, ResourceError, TAPPABLE_KINDS } from '../../common/tap-resource';
 import { PreparedRequest, serviceProxyRequest } from '../kube-service-proxy';
+import { currentContext } from '../views/connect';
 
 const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
 type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -44,11 +46,13 @@ export function registerTap(program: Command): void {
     .option('--path <prefix>', 'only requests whose path starts with this')
     .option('--max-rps <n>', `events per second from each proxy at most (1 to ${MAX_TAP_MAX_RPS}; default 100)`)
     .addOption(new Option('-o, --output <format>', 'output format: a table row, a JSON object or a YAML document per request').choices(OUTPUT_FORMATS).default('table'))
-    .option('--tap-addr <host:port>', `reach the tap service at this address (local mode) instead of through the Kubernetes API`)
+    .option('--tap-addr <host:port>', `reach the tap service at this address (local mode) instead of through the Kubernetes API (default: a running weft demo's)`)
     .option('--kubeconfig <file>', 'kubeconfig for the Kubernetes API route (default: $KUBECONFIG or ~/.kube/config)')
     .action(async (resource: string, opts: TapOptions) => {
       const query = tapQuery(resource, opts);
-      const prepared = opts.tapAddr ? byAddress(opts.tapAddr) : await serviceProxyRequest({ namespace: CONTROL_PLANE_NAMESPACE, service: CONTROL_PLANE_SERVICES.tap.service, port: parseHostPort(CONTROLLER_TAP_ADDR)!.port, path: TAP_HTTP_PATH }, opts.kubeconfig);
+      // No address and no kubeconfig given: a running `weft demo`'s tap service, if there is one.
+      const tapAddr = opts.tapAddr ?? (opts.kubeconfig ? undefined : (await currentContext())?.tapAddr);
+      const prepared = tapAddr ? byAddress(tapAddr) : await serviceProxyRequest({ namespace: CONTROL_PLANE_NAMESPACE, service: CONTROL_PLANE_SERVICES.tap.service, port: parseHostPort(CONTROLLER_TAP_ADDR)!.port, path: TAP_HTTP_PATH }, opts.kubeconfig);
       await streamTap(prepared, query, printer(opts.output));
     });
 }

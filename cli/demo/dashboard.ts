@@ -1,6 +1,6 @@
 // The demo's dashboard: the same server `weft dashboard` runs, in the demo's own process, reading the demo's
 // metrics (its Prometheus, or its series of the proxies' /metrics: views.ts) and the objectives its controller
-// exports on its admin /metrics.
+// exports on its admin /metrics; its tap view relays the controller's tap service.
 import type * as http from 'node:http';
 import { formatHostPort, HostPort } from '../../common/address';
 import { createLogger } from '../../common/log';
@@ -21,6 +21,7 @@ export async function startDemoDashboard(source: MetricsSource, controller: Cont
     // The budgets count from here: before the demo there was no traffic to spend them.
     dataSinceMs: Date.now(),
     log: createLogger('dashboard', 'warn', 'plain'),
+    tapAddr: controller.tap,
   });
   const bound = await listenDashboard(server, addr);
   return {

@@ -14,6 +14,7 @@ import {
   DEMO_HOST,
   DEMO_NAMESPACE,
   DESTINATION_ACCOUNT,
+  TAP_ACCOUNT,
   START_ORDER,
   Topology,
   WorkloadName,
@@ -82,8 +83,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     await fs.writeFile(endpointsFile, endpointsFileText(topology));
     const pki = await createDemoPki(path.join(dir, 'pki'));
     // The controller first: the proxies get their certificates and each other's addresses from it, over TLS.
-    const destinationToken = await pki.writeToken(DESTINATION_ACCOUNT.serviceAccount, DESTINATION_ACCOUNT.namespace);
-    supervisor.start(controllerSpec(controller, endpointsFile, pki, destinationToken));
+    const tokens = {
+      destination: await pki.writeToken(DESTINATION_ACCOUNT.serviceAccount, DESTINATION_ACCOUNT.namespace),
+      tap: await pki.writeToken(TAP_ACCOUNT.serviceAccount, TAP_ACCOUNT.namespace),
+    };
+    supervisor.start(controllerSpec(controller, endpointsFile, pki, tokens));
     const controllerReady = `http://${formatHostPort(controller.admin)}/ready`;
     await waitFor(`the controller (${controllerReady})`, () => answersOk(controllerReady), READY_TIMEOUT_MS, stop.signal);
     const pids = await startWorkloads(topology, controller, pki, supervisor, options.rps, stop.signal);

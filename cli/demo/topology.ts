@@ -39,13 +39,13 @@ export const START_ORDER: readonly WorkloadName[] = ['stock', 'books', 'web', 'l
 
 const SERVICE_PORTS: Partial<Record<WorkloadName, number>> = { stock: 7000, books: 8080, web: 8080 };
 const PROXY_LISTENERS = 4;
-const CONTROLLER_LISTENERS = 3;
+const CONTROLLER_LISTENERS = 4;
 /** Prometheus, or the demo's own series of the proxies' metrics (views.ts). */
 const VIEWS_LISTENERS = 1;
 
 const DASHBOARD_LISTENERS = 1;
 
-/** How many ports the demo listens on: one per app, four per proxy, three for the controller, one for views, one for the dashboard. */
+/** How many ports the demo listens on: one per app, four per proxy, four for the controller, one for views, one for the dashboard. */
 export const PORTS_NEEDED =
   Object.keys(SERVICE_PORTS).length + START_ORDER.length * PROXY_LISTENERS + CONTROLLER_LISTENERS + VIEWS_LISTENERS + DASHBOARD_LISTENERS;
 
@@ -95,11 +95,13 @@ export interface ControllerAddrs {
   identity: HostPort;
   destination: HostPort;
   admin: HostPort;
+  /** The tap service's HTTP API, where `weft tap` and the dashboard's tap view connect. */
+  tap: HostPort;
 }
 
 export async function planController(nextPort: PortSource): Promise<ControllerAddrs> {
   const addr = () => loopbackAddr(nextPort);
-  return { identity: await addr(), destination: await addr(), admin: await addr() };
+  return { identity: await addr(), destination: await addr(), admin: await addr(), tap: await addr() };
 }
 
 /**
@@ -111,14 +113,25 @@ export const BOOKS_SLO = { 'success-rate': '99', latency: '300ms@99', window: '1
 /** The service account the controller's destination role proves itself as. */
 export const DESTINATION_ACCOUNT = { serviceAccount: CONTROL_PLANE_SERVICES.destination.serviceAccount, namespace: CONTROL_PLANE_NAMESPACE };
 
-/** `destinationTokenFile` proves DESTINATION_ACCOUNT to the identity role. */
-export function controllerSpec(controller: ControllerAddrs, endpointsFile: string, pki: DemoPki, destinationTokenFile: string): ChildSpec {
+/** The service account the controller's tap role proves itself as: the only identity the proxies' tap ports serve. */
+export const TAP_ACCOUNT = { serviceAccount: CONTROL_PLANE_SERVICES.tap.serviceAccount, namespace: CONTROL_PLANE_NAMESPACE };
+
+/** The token files that prove DESTINATION_ACCOUNT and TAP_ACCOUNT to the identity role. */
+export interface ControllerTokens {
+  destination: string;
+  tap: string;
+}
+
+export function controllerSpec(controller: ControllerAddrs, endpointsFile: string, pki: DemoPki, tokens: ControllerTokens): ChildSpec {
   const flags = {
     '--cluster-file': endpointsFile,
     '--issuer-dir': pki.issuerDir,
     '--trust-anchors': pki.trustAnchorsFile,
     '--token-secret-file': pki.tokenSecretFile,
-    '--identity-token-file': destinationTokenFile,
+    '--identity-token-file': tokens.destination,
+    // Given, `all` runs the tap role too: it reaches the proxies' tap ports named in the file's `pods:`.
+    '--tap-token-file': tokens.tap,
+    '--tap-addr': formatHostPort(controller.tap),
     '--identity-addr': formatHostPort(controller.identity),
     '--destination-addr': formatHostPort(controller.destination),
     '--admin-addr': formatHostPort(controller.admin),
@@ -126,7 +139,10 @@ export function controllerSpec(controller: ControllerAddrs, endpointsFile: strin
   return { name: 'controller', args: [...nodeArgsFor('controller/main'), 'all', ...Object.entries(flags).flat()] };
 }
 
-/** The local endpoints file (CONTRACT.md): each service's authority → its proxy's inbound, reached over mTLS. */
+/**
+ * The local endpoints file (CONTRACT.md): each service's authority → its proxy's inbound, reached over mTLS;
+ * and each workload's pod with its proxy's tap address, for the controller's tap role.
+ */
 export function endpointsFileText(topology: Topology): string {
   const services = START_ORDER.map((name) => topology[name])
     .filter((w) => w.authority !== undefined)
@@ -137,12 +153,24 @@ export function endpointsFileText(topology: Topology): string {
           addr: formatHostPort(w.proxy.inbound),
           identity: identityOf(w.name),
           protocol: 'h2',
-          labels: { namespace: DEMO_NAMESPACE, service: w.name, pod: `${w.name}-0` },
+          labels: { namespace: DEMO_NAMESPACE, service: w.name, pod: podOf(w.name) },
         },
       ],
       ...(w.name === 'books' ? { slo: BOOKS_SLO } : {}),
     }));
-  return stringify({ services });
+  const pods = START_ORDER.map((name) => ({
+    name: podOf(name),
+    namespace: DEMO_NAMESPACE,
+    workload: `deployment/${name}`,
+    tap: formatHostPort(topology[name].proxy.tap),
+    identity: identityOf(name),
+  }));
+  return stringify({ services, pods });
+}
+
+/** Each workload runs one pod; metrics, the endpoints file and tap all call it this. */
+export function podOf(name: WorkloadName): string {
+  return `${name}-0`;
 }
 
 export function proxyName(name: WorkloadName): string {

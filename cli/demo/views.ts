@@ -1,12 +1,12 @@
 // What `weft stat`, `edges`, `top` and the dashboard read while the demo runs: Debian's Prometheus scraping
-// every proxy when it is installed, otherwise the demo's own series of the proxies' /metrics (CONTRACT.md
+// every proxy (with `weft install prometheus`'s rules) when it is installed, otherwise the demo's own series of the proxies' /metrics (CONTRACT.md
 // "Local mode"), and the context file that tells the CLI where that is (removed when the demo stops).
 import { accessSync, constants, promises as fs } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { HostPort, formatHostPort } from '../../common/address';
-import { PROXY_TARGET_LABEL as T, controlPlaneIdentityName } from '../../common/contract';
+import { PROMETHEUS_RULES_FILE, PROXY_TARGET_LABEL as T, controlPlaneIdentityName } from '../../common/contract';
 import { ViewsContext, contextFile, removeContext, writeContext } from '../../common/views/context';
 import { directTarget } from '../../common/views/http-target';
 import { LocalSource } from '../../common/views/local';
@@ -14,9 +14,10 @@ import { PrometheusSource } from '../../common/views/prometheus';
 import { serveSnapshots } from '../../common/views/snapshot-server';
 import { Scraper, ScrapeTarget } from '../../common/views/snapshots';
 import type { MetricsSource } from '../../common/views/source';
+import { prometheusRules } from '../install/prometheus';
 import type { DemoPki } from './pki';
 import type { Supervisor } from './supervisor';
-import { ControllerAddrs, DEMO_NAMESPACE, START_ORDER, Topology, identityOf } from './topology';
+import { ControllerAddrs, DEMO_NAMESPACE, START_ORDER, Topology, identityOf, podOf } from './topology';
 import { answersOk, waitFor } from './wait';
 
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
@@ -37,7 +38,7 @@ export function prometheusInstalled(): boolean {
 export function proxyTargets(topology: Topology): ScrapeTarget[] {
   return START_ORDER.map((name) => ({
     url: `http://${formatHostPort(topology[name].proxy.admin)}/metrics`,
-    labels: { [T.namespace]: DEMO_NAMESPACE, [T.deployment]: name, [T.pod]: `${name}-0`, [T.identity]: identityOf(name) },
+    labels: { [T.namespace]: DEMO_NAMESPACE, [T.deployment]: name, [T.pod]: podOf(name), [T.identity]: identityOf(name) },
   }));
 }
 
@@ -63,6 +64,7 @@ export async function startViews(
     pid: process.pid,
     namespace: DEMO_NAMESPACE,
     proxies: targets.map((t) => ({ admin: new URL(t.url).host, labels: t.labels })),
+    tapAddr: formatHostPort(controller.tap),
     destination: {
       addr: formatHostPort(controller.destination),
       serverName: controlPlaneIdentityName('destination'),
@@ -108,9 +110,13 @@ export async function startViews(
   };
 }
 
+/** Prometheus scraping every proxy, with the recording rules and alerts `weft install prometheus` gives a cluster's. */
 async function prometheusSpec(addr: HostPort, targets: readonly ScrapeTarget[], dir: string) {
+  const rulesFile = path.join(dir, PROMETHEUS_RULES_FILE);
+  await fs.writeFile(rulesFile, stringify(prometheusRules()));
   const config = {
     global: { scrape_interval: `${SCRAPE_INTERVAL_S}s`, evaluation_interval: `${SCRAPE_INTERVAL_S}s` },
+    rule_files: [rulesFile],
     scrape_configs: [
       {
         job_name: 'weft-proxy',

@@ -1,7 +1,6 @@
 // Where a view's data comes from, in this order: --prometheus-url (by address), --proxy-admin (the proxies'
 // own /metrics, sampled now), --kubeconfig (Prometheus through the Kubernetes API's service proxy), and
 // otherwise the context `weft demo` writes (its Prometheus, or its own series of the proxies' metrics).
-import type { KubeConfig } from '@kubernetes/client-node';
 import { Command, Option } from 'commander';
 import { parseHostPort } from '../../common/address';
 import { UsageError } from '../../common/errors';
@@ -12,6 +11,7 @@ import { PrometheusSource } from '../../common/views/prometheus';
 import { RemoteSnapshots } from '../../common/views/snapshot-server';
 import { ScrapeTarget, sampleNow } from '../../common/views/snapshots';
 import type { MetricsSource } from '../../common/views/source';
+import { kubeProxyTarget } from '../kube-service-proxy';
 
 /** `weft install prometheus`'s Service, reached through the Kubernetes API. */
 export const CLUSTER_PROMETHEUS = { namespace: 'weft', service: 'weft-prometheus', port: 9090 };
@@ -69,32 +69,4 @@ export function adminTargets(list: string, namespace: string): ScrapeTarget[] {
 /** An HTTP API of the cluster, through the API server's service proxy, with the kubeconfig's TLS and credentials. */
 export async function serviceProxyTarget(kubeconfig: string, service: { namespace: string; service: string; port: number }, what: string): Promise<HttpTarget> {
   return kubeProxyTarget(kubeconfig, `/api/v1/namespaces/${service.namespace}/services/${service.service}:${service.port}/proxy`, `${what} (${service.namespace}/${service.service}:${service.port} through the Kubernetes API)`);
-}
-
-export async function kubeProxyTarget(kubeconfig: string, path: string, label: string): Promise<HttpTarget> {
-  const { loadKubeConfig } = require('../../controller/cluster/kubeconfig') as typeof import('../../controller/cluster/kubeconfig');
-  let kc;
-  try {
-    kc = loadKubeConfig(kubeconfig);
-  } catch (err) {
-    throw new UsageError(`--kubeconfig ${kubeconfig}: ${(err as Error).message}`);
-  }
-  if (!kc.getCurrentCluster()?.server) throw new UsageError(`--kubeconfig ${kubeconfig} names no current cluster`);
-  return apiServerProxyTarget(kc, path, label);
-}
-
-/** `path` (a proxy subresource) on the kubeconfig's current cluster, with its TLS and credentials. */
-export async function apiServerProxyTarget(kc: KubeConfig, path: string, label: string): Promise<HttpTarget> {
-  const server = kc.getCurrentCluster()!.server;
-  const tls: import('node:https').RequestOptions = {};
-  await kc.applyToHTTPSOptions(tls);
-  const headers = Object.fromEntries(Object.entries(tls.headers ?? {}).map(([k, v]) => [k, String(v)]));
-  delete tls.headers;
-  const baseUrl = `${server.replace(/\/+$/, '')}${path}`;
-  return { baseUrl, label: `${label} at ${baseUrl}`, tls, headers };
-}
-
-/** The pod proxy subresource of one port of a pod: `GET base + /path` reaches podIP:port/path. */
-export function podProxyPath(namespace: string, pod: string, port: number): string {
-  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}:${port}/proxy`;
 }

@@ -7,7 +7,8 @@ import { UsageError } from '../../common/errors';
 import type { ViewsContext } from '../../common/views/context';
 import { HttpTarget, directTarget } from '../../common/views/http-target';
 import { listed } from '../../common/views/resources';
-import { currentContext, kubeProxyTarget, podProxyPath } from './connect';
+import { kubeProxyTarget, podProxyPath } from '../kube-service-proxy';
+import { currentContext } from './connect';
 
 export interface AdminOptions {
   proxyAdmin?: string;

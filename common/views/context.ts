@@ -1,5 +1,5 @@
 // Where views find the mesh while `weft demo` runs: the demo writes this file on start and removes it on exit,
-// and `weft stat`, `edges`, `top`, `identity`, `diagnostics` and the dashboard read it when no address is
+// and `weft stat`, `edges`, `top`, `tap`, `identity`, `diagnostics` and the dashboard read it when no address is
 // given. $XDG_RUNTIME_DIR/weft/context.json (a per-user, in-memory directory), else ~/.config/weft/.
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -24,6 +24,8 @@ export interface ViewsContext {
   /** The writer's own series of the proxies' metrics (common/views/snapshot-server.ts). */
   snapshotsUrl?: string;
   proxies: ContextProxy[];
+  /** The tap service (weft-controller tap), host:port: where `weft tap` connects when given no address. */
+  tapAddr?: string;
   /** The destination service, as proxies reach it: for `weft diagnostics endpoints`. */
   destination?: { addr: string; serverName: string; trustAnchorsFile: string; contextToken: string };
 }

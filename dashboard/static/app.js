@@ -1,6 +1,6 @@
 // weft dashboard: polls the server's JSON (/api/overview, /api/slos) and draws the dependency graph, the
-// workloads' golden metrics with sparklines, and the SLO panel. Plain DOM and SVG, nothing loaded from
-// elsewhere. Raw numbers go into data-* attributes as well, so what the page shows can be checked exactly.
+// workloads' golden metrics with sparklines, and the SLO panel; the tap view streams /api/tap (NDJSON) live.
+// Plain DOM and SVG, nothing loaded from elsewhere. Raw numbers go into data-* attributes as well, so what the page shows can be checked exactly.
 'use strict';
 
 const REFRESH_MS = 3000;
@@ -164,7 +164,68 @@ async function refresh() {
   }
 }
 
+/** The tap view: at most this many rows, newest first. */
+const TAP_ROWS = 100;
+let tapStream;
+
+function renderTapEvent(e) {
+  const row = el('tr', { 'data-direction': e.direction, 'data-method': e.method, 'data-authority': e.authority, 'data-status': e.status, 'data-pod': e.pod });
+  const peer = (e.direction === 'inbound' ? e.clientId || e.clientAddr : e.serverId || e.targetAddr) || '-';
+  const cells = [new Date(e.timeMs).toLocaleTimeString(), `${e.namespace}/${e.pod}`, e.direction, e.method, e.authority, e.path, e.status, e.grpcStatus ?? '-', `${num(e.latencyMs)}ms`, e.responseBytes, e.tls ? 'mTLS' : e.noTlsReason || 'no', peer, e.proxyError || '-'];
+  cells.forEach((text, i) => row.append(el('td', i === 6 ? { class: e.status >= 500 || e.proxyError ? 'bad' : 'ok' } : {}, String(text))));
+  const body = $('tap').tBodies[0];
+  body.prepend(row);
+  while (body.rows.length > TAP_ROWS) body.deleteRow(-1);
+}
+
+function setTapState(text, running) {
+  $('tap-state').textContent = text;
+  $('tap-toggle').textContent = running ? 'Stop' : 'Start';
+}
+
+/** Streams /api/tap's NDJSON into the table until stopped, the server ends it, or it fails. */
+async function runTap(params) {
+  const controller = new AbortController();
+  tapStream = controller;
+  setTapState('connecting …', true);
+  try {
+    const res = await fetch(`/api/tap?${params}`, { cache: 'no-store', signal: controller.signal });
+    if (!res.ok) throw new Error((await res.json()).error || `/api/tap answered ${res.status}`);
+    setTapState('streaming', true);
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let pending = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      pending += value;
+      const lines = pending.split('\n');
+      pending = lines.pop();
+      for (const line of lines.filter((l) => l.trim())) {
+        const msg = JSON.parse(line);
+        if (msg.event) renderTapEvent(msg.event);
+        else if (msg.error) setTapState(`pod ${msg.error.namespace}/${msg.error.pod}: ${msg.error.message}`, true);
+      }
+    }
+    setTapState('ended', false);
+  } catch (err) {
+    setTapState(controller.signal.aborted ? 'stopped' : `tap failed: ${err.message}`, false);
+  } finally {
+    if (tapStream === controller) tapStream = undefined;
+  }
+}
+
+function startTapForm() {
+  $('tap-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (tapStream) return tapStream.abort();
+    const params = new URLSearchParams();
+    for (const [k, v] of new FormData(event.target)) if (String(v).trim()) params.set(k, String(v).trim());
+    void runTap(params);
+  });
+}
+
 async function start() {
+  startTapForm();
   const { windowsSeconds } = await getJson('/api/windows');
   const picker = $('window');
   for (const s of windowsSeconds) picker.append(el('option', { value: s }, `last ${duration(s)}`));

@@ -115,7 +115,7 @@ t.test('the dashboard over a running demo, in Chromium', { skip, timeout: 300_00
   t.teardown(() => browser.close());
   const printed = await waitForText(demo.stdout, /Dashboard: (http:\/\/\S+)\nController metrics \(with the SLO gauges\): (http:\/\/\S+)\n/, 10_000);
   const [, demoDashboard, controllerMetrics] = printed;
-  const prometheusUrl = /Prometheus \(\S+\) scrapes every proxy at (http:\/\/[^;\s]+)/.exec(demo.stdout())?.[1];
+  const prometheusUrl = /Prometheus \([^)]*\) scrapes every proxy at (http:\/\/[^;\s]+)/.exec(demo.stdout())?.[1];
   const cliDashboard = await startDashboardCommand(t, ['--port', String(await freePort()), '--controller-metrics', controllerMetrics]);
   mark('demo, Chromium and weft dashboard up');
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -174,6 +174,25 @@ t.test('the dashboard over a running demo, in Chromium', { skip, timeout: 300_00
     t.ok(second < first, `and keeps spending it: ${first} then ${second}`);
     t.match(await page.locator(row).textContent(), /99\.00% success/, 'the objective is shown as declared');
     t.ok(Number((await page.locator(`${row} [data-burn="5m"]`).textContent())!.replace('×', '')) > 1, 'burning faster than the budget allows');
+  });
+
+  await t.test('the tap view shows live requests, as its filters select them', async (t) => {
+    const page = await open(t, demoDashboard);
+    const books = 'books.demo.svc.cluster.local:8080';
+    await page.fill('#tap-form input[name="resource"]', 'deploy/web');
+    await page.fill('#tap-form input[name="namespace"]', 'demo');
+    await page.fill('#tap-form input[name="authority"]', books);
+    await page.click('#tap-toggle');
+    await page.locator('#tap tbody tr').nth(2).waitFor({ timeout: PAGE_TIMEOUT_MS });
+    t.equal(await page.locator('#tap-state').textContent(), 'streaming');
+    const rows = await page.locator('#tap tbody tr').evaluateAll((trs) => trs.map((tr) => ({ data: { ...(tr as HTMLElement).dataset } as Record<string, string | undefined>, cells: [...(tr as HTMLTableRowElement).cells].map((c) => c.textContent) })));
+    t.ok(rows.length >= 3, `${rows.length} requests shown`);
+    t.ok(rows.every(({ data }) => data.authority === books && data.direction === 'outbound' && data.pod === 'web-0'), 'only web calling books, as the authority filter asks', { rows: rows.slice(0, 3) });
+    t.ok(rows.every(({ data }) => data.method === 'POST' && /^\d{3}$/.test(data.status ?? '')), 'each with its method (web calls books over gRPC) and status');
+    t.match(rows[0].cells, [/\d/, 'demo/web-0', 'outbound', 'POST', books, /^\/weft\.demo\./, /^\d{3}$/, /^\d+$/, /ms$/, /^\d+$/, 'mTLS', /^books\.demo\.serviceaccount/, '-'], 'the row as shown');
+    await page.click('#tap-toggle');
+    await page.locator('#tap-state').filter({ hasText: 'stopped' }).waitFor({ timeout: PAGE_TIMEOUT_MS });
+    t.pass('Stop ends the stream');
   });
 
   const noPrometheus = prometheusUrl ? undefined : (prometheusMissingReason() ?? 'the demo runs no Prometheus');

@@ -1,4 +1,4 @@
-// weft stat, edges, top, identity and diagnostics against a running `weft demo` with its Prometheus (when
+// weft stat, edges, top, tap, identity and diagnostics against a running `weft demo` with its Prometheus (when
 // installed): the numbers equal Prometheus' own answer, the in-cluster route through the Kubernetes API's
 // service proxy gives the same, `weft top` redraws and quits on q in a real terminal (tmux), and bad input
 // gets one line naming what exists.
@@ -7,13 +7,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
-import { METRIC } from '../../common/contract';
+import { METRIC, WORKLOAD_RECORDINGS } from '../../common/contract';
+import { prometheusRuleGroups } from '../../cli/install/prometheus-rules';
+import type { TapRecord } from '../../common/tap-api';
 import type { ViewsContext } from '../../common/views/context';
 import { identityOf } from '../../cli/demo/topology';
 import { delay, startDemo } from '../fixtures/demo';
 import { startKubeApiServer } from '../fixtures/kube-api-server';
 import { prometheusMissingReason } from '../fixtures/prometheus';
-import { runBin } from '../fixtures/run-bin';
+import { runBin, startBin } from '../fixtures/run-bin';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-cli-views-'));
 // The demo writes its context here and every `weft` below reads it: nothing touches the user's own.
@@ -146,6 +148,42 @@ t.test('the CLI views over weft demo and its Prometheus', { skip: prometheusMiss
     t.notMatch(json.stdout, /PRIVATE KEY/, 'never the key');
     t.match(endpoints.stdout, /^NAMESPACE\s+IP\s+PORT\s+POD\s+SERVICE\s+IDENTITY\s+PROTOCOL\s+STATE\ndemo\s+127\.0\.0\.1\s+\d+\s+books-0\s+books\s+books\.demo\.serviceaccount\S+\s+h2\s+ready, meshed \(mTLS\)\n$/, endpoints.stderr);
     t.match(metrics.stdout, /^response_total\{direction="inbound"/m, "the proxy's own exposition");
+  });
+
+  await t.test("the demo's Prometheus records weft install prometheus's rules", async (t) => {
+    const record = WORKLOAD_RECORDINGS.deployment.requestRate;
+    const rules = JSON.parse(await (await fetch(`${context.prometheusUrl}/api/v1/rules?type=record`)).text()) as { data: { groups: { rules: { name: string }[] }[] } };
+    const loaded = rules.data.groups.flatMap((g) => g.rules.map((r) => r.name)).sort();
+    t.same(loaded, prometheusRuleGroups().flatMap((g) => g.rules.filter((r) => 'record' in r).map((r) => (r as { record: string }).record)).sort(), 'every recording rule, as weft install prometheus renders them');
+    // Recorded every evaluation (2 s) once web's requests are in Prometheus.
+    let web: { value: [number, string] } | undefined;
+    const deadline = Date.now() + 30_000;
+    while (!web && Date.now() < deadline) {
+      const answer = JSON.parse(await (await fetch(`${context.prometheusUrl}/api/v1/query?query=${encodeURIComponent(`${record}{namespace="demo",deployment="web",direction="inbound"}`)}`)).text()) as { data: { result: { value: [number, string] }[] } };
+      web = answer.data.result[0];
+      if (!web) await delay(1000);
+    }
+    t.ok(web && Number(web.value[1]) > 0, `${record} for web answers: ${web?.value[1]} rps`);
+  });
+
+  await t.test("weft tap deploy/web: the demo's tap service, found through its context, streams live requests", async (t) => {
+    t.match(context.tapAddr, /^127\.0\.0\.1:\d+$/, 'the context names the tap service');
+    const tap = startBin('weft', ['tap', 'deploy/web', '-n', 'demo', '-o', 'json'], { timeoutMs: 60_000 });
+    t.teardown(() => tap.kill('SIGKILL'));
+    const events = () => tap.stdout().split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as TapRecord);
+    const until = Date.now() + 30_000;
+    // The load generator keeps web busy: both directions show up within a few of its requests.
+    const both = () => ['inbound', 'outbound'].every((d) => events().some((e) => e.direction === d));
+    while (!both() && !tap.exited() && Date.now() < until) await delay(200);
+    tap.kill('SIGINT');
+    const run = await tap.done;
+    t.equal(run.code, 0, `interrupted, it exits cleanly: ${run.stderr}`);
+    t.equal(run.stderr, '', 'every pod of web could be tapped');
+    const inbound = events().find((e) => e.direction === 'inbound');
+    t.match(inbound, { namespace: 'demo', pod: 'web-0', method: 'GET', authority: 'web.demo.svc.cluster.local:8080', status: Number, tls: true, clientId: identityOf('load') }, 'the load generator calling web, over mTLS');
+    const outbound = events().find((e) => e.direction === 'outbound');
+    t.match(outbound, { pod: 'web-0', authority: 'books.demo.svc.cluster.local:8080', tls: true, serverId: identityOf('books') }, 'web calling books');
+    t.ok(events().every((e) => typeof e.timeMs === 'number' && e.latencyMs >= 0 && typeof e.path === 'string'), 'every event has its time, latency and path');
   });
 
   await t.test('bad input: one line naming what exists, or the URL that did not answer', async (t) => {

@@ -11,7 +11,7 @@ import { PROXY_PORTS } from '../../../injector/containers';
 import { trustRootSha256 } from '../../../injector/inject';
 import type { IdentityDocument } from '../../../proxy/identity/admin-route';
 import { IDENTITY_ROUTE } from '../../../proxy/identity/admin-route';
-import { apiServerProxyTarget, podProxyPath } from '../../views/connect';
+import { apiServerProxyTarget, podProxyPath } from '../../kube-service-proxy';
 import { listed, meshConfig, meshedPods, podName, type Pod } from '../cluster';
 import type { CheckContext } from '../context';
 import type { Category } from '../types';
