@@ -105,7 +105,10 @@ t.test('the proxy follows churn and restarts, and never sends to a pod after its
   }
 
   setPods(kube, pods, ['web-1', 'web-2', 'web-3']);
-  await waitFor('web-3 to serve after scaling up', async () => (await traffic(t, proxy, 5)).has('web-3'), 20_000);
+  // One request at a time leaves nothing pending, so P2C compares latency estimates alone: web-3 starts at the
+  // 30 ms default and is picked once that has decayed (τ = 10 s) below web-1's and web-2's measured ~1 ms, which on
+  // a fast machine takes ~35 s. The deadline allows for that; most runs see web-3 much sooner.
+  await waitFor('web-3 to serve after scaling up', async () => (await traffic(t, proxy, 5)).has('web-3'), 60_000);
 
   let removes = await updates(proxy, 'remove');
   setPods(kube, pods, ['web-2', 'web-3']);
