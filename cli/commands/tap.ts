@@ -16,15 +16,9 @@ import { currentContext } from '../views/connect';
 const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
 type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-interface TapOptions {
+/** The query's fields as flags (commander hands --max-rps over as text), and where to send it. */
+interface TapOptions extends Omit<TapQuery, 'resource' | 'namespace' | 'maxRps'> {
   namespace: string;
-  to?: string;
-  toNamespace?: string;
-  from?: string;
-  fromNamespace?: string;
-  authority?: string;
-  method?: string;
-  path?: string;
   maxRps?: string;
   output: OutputFormat;
   tapAddr?: string;
