@@ -159,7 +159,9 @@ function topLine(): GrafanaDashboard {
 function deploymentDashboard(): GrafanaDashboard {
   const selected = 'namespace="$namespace", deployment="$deployment"';
   const inbound = `${selected}, direction="inbound"`;
-  const outbound = `${selected}, direction="outbound"`;
+  // "By service" means the requests discovery named a service for: calls to an address it does not know carry no
+  // dst_service and would only add an unlabelled row (NaN once they stop within the rate window).
+  const outbound = `${selected}, direction="outbound", dst_service!=""`;
   return dashboard('weft-deployment', 'weft / deployment', [VARIABLES.namespace, VARIABLES.deployment], [
     { type: 'stat', title: 'Success rate (inbound)', unit: 'percentunit', queries: [[`${D.successRate}{${inbound}}`]] },
     { type: 'stat', title: 'Request rate (inbound)', unit: 'reqps', queries: [[`${D.requestRate}{${inbound}}`]] },
