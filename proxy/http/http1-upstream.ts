@@ -84,11 +84,6 @@ export class Http1Upstream {
     });
   }
 
-  /** Requests on the wire and waiting for a connection (peer pools only; 0 otherwise). */
-  get load(): { active: number; queued: number } {
-    return { active: this.peer?.slots.activeCount ?? 0, queued: this.peer?.slots.queuedCount ?? 0 };
-  }
-
   send(req: ProxyRequest, sink: UpstreamSink, dropWeftHeaders = false): void {
     const headers = forwardHeaders(req.headers, { dropWeftHeaders });
     headers.host = req.authority;
@@ -142,7 +137,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly guard: Guard,
     private readonly peer?: PeerRequest,
   ) {
-    if (peer) sink.onAbort(guard.wrap(() => this.clientLeft()));
+    sink.onAbort(guard.wrap(() => this.clientLeft()));
   }
 
   /** Sends a peer request once it holds a slot. */
@@ -159,7 +154,6 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     try {
       this.controller = controller;
       if (this.cutPending) controller.abort(new Error('client went away'));
-      else if (!this.peer) this.sink.onAbort(this.guard.wrap(() => controller.abort(new Error('client went away'))));
     } catch (err) {
       this.guard.fault(err);
     }
@@ -222,20 +216,25 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.controller?.resume();
   }
 
-  /** A peer request's client went away: leave the queue, or drain the response within the limits. */
+  /**
+   * The client went away. To the app the connection goes with it, as it would without the mesh; to a peer proxy
+   * the request leaves the queue, or its response is drained within the limits (PeerPoolLimits says why).
+   */
   private clientLeft(): void {
-    const peer = this.peer!;
-    if (this.over || this.draining || peer.slots.withdraw(peer.ticket)) return;
+    if (this.over || this.draining) return;
+    const peer = this.peer;
+    if (!peer) return this.cut();
+    if (peer.slots.withdraw(peer.ticket)) return;
     const { drainBytes, drainMs } = peer.limits;
     this.draining = { bytesLeft: drainBytes, timer: peer.clock.setTimeout(this.guard.wrap(() => this.cut()), drainMs) };
     // Nobody reads the response any more: a pause waiting for the client's drain would never end.
     this.resume();
   }
 
-  /** Past the drain limits: give the connection up after all. */
+  /** Gives the connection up: at once, or as soon as undici hands over the request's controller. */
   private cut(): void {
     if (this.over) return;
-    if (this.controller) this.controller.abort(new Error('client went away and the response exceeded the drain limits'));
+    if (this.controller) this.controller.abort(new Error(this.draining ? 'client went away and the response exceeded the drain limits' : 'client went away'));
     else this.cutPending = true;
   }
 
