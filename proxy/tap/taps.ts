@@ -5,6 +5,7 @@
 // logged and closes that tap, and the request goes on.
 import type * as net from 'node:net';
 import type { Counter } from 'prom-client';
+import { parseHostPort } from '../../common/address';
 import { TLS_TRUE } from '../../common/contract';
 import type { Logger } from '../../common/log';
 import type { TapEvent, TapMatch } from '../../common/tap-api';
@@ -57,7 +58,9 @@ export class Tap {
 export class Taps {
   private readonly open = new Set<Tap>();
 
-  constructor(private readonly log: Logger) {}
+  constructor(private readonly log: Logger) {
+    tapGate.observe = (direction, req, sink, socket) => this.contained(() => this.observe(direction, req, sink, socket));
+  }
 
   get size(): number {
     return this.open.size;
@@ -69,7 +72,6 @@ export class Taps {
 
   add(tap: Tap): void {
     this.open.add(tap);
-    tapGate.observe = (direction, req, sink, socket) => this.contained(() => this.observe(direction, req, sink, socket));
     tapGate.open = true;
   }
 
@@ -90,7 +92,7 @@ export class Taps {
       const peer: PeerFacts =
         direction === 'inbound'
           ? { identity: clientId, namespace: namespaceOfIdentity(clientId), ip: clientAddr.replace(/^::ffff:/, '') }
-          : { namespace: event.dstLabels.namespace, service: event.dstLabels.service, pod: event.dstLabels.pod, identity: event.serverId || undefined, ip: hostOf(event.targetAddr) };
+          : { namespace: event.dstLabels.namespace, service: event.dstLabels.service, pod: event.dstLabels.pod, identity: event.serverId || undefined, ip: parseHostPort(event.targetAddr)?.host };
       this.safely(wanting, (tap) => (tap.offer(direction, peer, event), false));
     }));
   }
@@ -147,10 +149,4 @@ function toEvent(timeMs: number, direction: Direction, method: string, authority
   };
   if (outcome.grpcStatus !== undefined) event.grpcStatus = outcome.grpcStatus;
   return event;
-}
-
-/** The host of `host:port` or `[v6]:port`. */
-function hostOf(addr: string): string | undefined {
-  const i = addr.lastIndexOf(':');
-  return i <= 0 ? undefined : addr.slice(0, i).replace(/^\[|\]$/g, '');
 }
