@@ -4,9 +4,9 @@
 // The one place the CLI does this: the views (cli/views/connect.ts) and `weft tap` both come here.
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { UsageError } from '../common/errors';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { HttpTarget } from '../common/views/http-target';
+import { loadCliKubeConfig } from './kubeconfig';
 
 export interface ServiceProxyTarget {
   namespace: string;
@@ -25,17 +25,7 @@ export interface PreparedRequest {
 
 /** `apiPath` (e.g. `/api/v1/namespaces/weft/services/weft-prometheus:9090/proxy`) on the kubeconfig's API server. */
 export async function kubeProxyTarget(kubeconfig: string | undefined, apiPath: string, label: string): Promise<HttpTarget> {
-  const { KubeConfig } = require('@kubernetes/client-node') as typeof import('@kubernetes/client-node');
-  const config = new KubeConfig();
-  const which = kubeconfig ? ` ${kubeconfig}` : '';
-  try {
-    if (kubeconfig) config.loadFromFile(kubeconfig);
-    else config.loadFromDefault();
-  } catch (err) {
-    throw new UsageError(`cannot read the kubeconfig${which}: ${(err as Error).message}`);
-  }
-  if (!config.getCurrentCluster()?.server) throw new UsageError(`the kubeconfig${which} names no current cluster: pass --kubeconfig FILE, or reach the service by address`);
-  return apiServerProxyTarget(config, apiPath, label);
+  return apiServerProxyTarget(loadCliKubeConfig({ kubeconfig }), apiPath, label);
 }
 
 /** `apiPath` on an already loaded kubeconfig's current cluster (`weft check` holds one, with its --context). */

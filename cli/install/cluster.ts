@@ -15,6 +15,7 @@ import {
   TRUST_ROOTS_CONFIG_MAP,
   TRUST_ROOTS_KEY,
 } from '../../common/contract';
+import { loadCliKubeConfig } from '../kubeconfig';
 import type { Pem, SuppliedCertificates } from './certificates';
 import { NAMESPACE } from './plan';
 import { INSTALL_KINDS } from './render';
@@ -39,15 +40,8 @@ export class InstalledCluster {
   private readonly kubeConfig: KubeConfig;
 
   constructor(kubeconfigFile?: string) {
+    this.kubeConfig = loadCliKubeConfig({ kubeconfig: kubeconfigFile });
     this.client = require('@kubernetes/client-node') as Client;
-    this.kubeConfig = new this.client.KubeConfig();
-    try {
-      if (kubeconfigFile) this.kubeConfig.loadFromFile(kubeconfigFile);
-      else this.kubeConfig.loadFromDefault();
-    } catch (err) {
-      throw new ClusterReadError(`cannot load the kubeconfig ${kubeconfigFile ?? '($KUBECONFIG or ~/.kube/config)'}: ${(err as Error).message}`, { cause: err });
-    }
-    if (!this.kubeConfig.getCurrentCluster()) throw new ClusterReadError('the kubeconfig has no current cluster: pass --kubeconfig FILE, or set a context with kubectl config use-context');
   }
 
   private get server(): string {
