@@ -4,6 +4,7 @@
 import * as http from 'node:http';
 import { formatHostPort, HostPort } from '../common/address';
 import { TAP_HTTP_PATH, TapQuery } from '../common/tap-api';
+import { openTap, TapRefused } from '../common/tap-client';
 
 /** The page shows requests to follow what happens, not to count them: a few per second per proxy is plenty. */
 export const DASHBOARD_TAP_MAX_RPS = 20;
@@ -32,22 +33,18 @@ export function relayTap(tapAddr: HostPort | undefined, url: URL, res: http.Serv
   if (!tapAddr) return fail(503, 'no tap service: start `weft demo`, or `weft dashboard --tap-addr HOST:PORT`');
   const query = tapQueryOf(url);
   if (typeof query === 'string') return fail(400, query);
-  const where = `http://${formatHostPort(tapAddr)}${TAP_HTTP_PATH}`;
-  const body = JSON.stringify(query);
-  const upstream = http.request(where, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } });
+  const tap = openTap(new URL(`http://${formatHostPort(tapAddr)}${TAP_HTTP_PATH}`), {}, http.request, query);
   // The page went away (or its stream was stopped): the tap ends at every proxy.
-  res.once('close', () => upstream.destroy());
-  upstream.once('error', (err: NodeJS.ErrnoException) => fail(502, `cannot reach the tap service at ${where}: ${err.code ?? err.message}`));
-  upstream.once('response', (answer) => {
-    if (answer.statusCode !== 200) {
-      let text = '';
-      answer.setEncoding('utf8').on('data', (d: string) => (text = (text + d).slice(0, 4096)));
-      answer.once('end', () => fail(answer.statusCode === 404 || answer.statusCode === 400 ? answer.statusCode : 502, `tap refused (HTTP ${answer.statusCode}): ${text.trim().split('\n')[0]}`));
-      return;
-    }
-    res.writeHead(200, { ...headers, 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-    res.flushHeaders();
-    answer.pipe(res);
-  });
-  upstream.end(body);
+  res.once('close', () => tap.cancel());
+  tap.response.then(
+    (answer) => {
+      if (res.destroyed) return void answer.destroy();
+      res.writeHead(200, { ...headers, 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+      res.flushHeaders();
+      // A stream that breaks off must not leave the page waiting on a response that never ends.
+      answer.once('close', () => void (answer.complete || res.destroy()));
+      answer.pipe(res);
+    },
+    (err: Error) => fail(err instanceof TapRefused && (err.status === 404 || err.status === 400) ? err.status : 502, err.message),
+  );
 }

@@ -10,6 +10,7 @@ import { CONTROL_PLANE_NAMESPACE, CONTROL_PLANE_SERVICES, CONTROLLER_TAP_ADDR } 
 import { UsageError } from '../../common/errors';
 import { MAX_TAP_MAX_RPS, TAP_HTTP_PATH, TapQuery, TapRecord, TapStreamLine } from '../../common/tap-api';
 import { parseResource, PEER_KINDS, ResourceError, TAPPABLE_KINDS } from '../../common/tap-resource';
+import { openTap, TapUnreachable } from '../../common/tap-client';
 import { PreparedRequest, serviceProxyRequest } from '../kube-service-proxy';
 import { currentContext } from '../views/connect';
 
@@ -96,46 +97,46 @@ interface Printer {
   print(record: TapRecord): void;
 }
 
-/** Posts the query and hands each event to `printer` until the stream ends (or the user interrupts). */
-function streamTap(prepared: PreparedRequest, query: TapQuery, printer: Printer): Promise<void> {
-  const body = JSON.stringify(query);
+/** Opens the tap and hands each event to `printer` until the stream ends (or the user interrupts). */
+async function streamTap(prepared: PreparedRequest, query: TapQuery, printer: Printer): Promise<void> {
   const where = prepared.url.origin + prepared.url.pathname;
+  const tap = openTap(prepared.url, prepared.options, prepared.request, query);
+  let interrupted!: () => void;
+  const stopped = new Promise<void>((resolve) => (interrupted = resolve));
+  const stop = () => {
+    tap.cancel();
+    interrupted();
+  };
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+  const res = await Promise.race([tap.response.catch((err: Error) => {
+    throw err instanceof TapUnreachable ? new Error(`${err.message}; is weft-controller tap running there?`) : err;
+  }), stopped]);
+  if (!res) return;
+  printer.open();
+  await Promise.race([stopped, readLines(res, where, (line) => handleLine(JSON.parse(line) as TapStreamLine, printer), tap.cancel)]);
+}
+
+/** Calls `each` with every non-empty line of the stream; a line it throws on ends the tap with an error. */
+function readLines(res: http.IncomingMessage, where: string, each: (line: string) => void, cancel: () => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = prepared.request(prepared.url, { ...prepared.options, method: 'POST', headers: { ...prepared.options.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } });
-    const stop = () => {
-      req.destroy();
-      resolve();
-    };
-    process.once('SIGINT', stop).once('SIGTERM', stop);
-    req.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot reach the tap service at ${where}: ${err.code ?? err.message}; is weft-controller tap running there?`)));
-    req.once('response', (res) => {
-      if (res.statusCode !== 200) {
-        let text = '';
-        res.setEncoding('utf8').on('data', (d: string) => (text += d.slice(0, 4096)));
-        res.once('end', () => reject(new Error(`tap refused (HTTP ${res.statusCode}): ${text.trim().split('\n')[0] || res.statusMessage}`)));
-        return;
-      }
-      printer.open();
-      let pending = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => {
-        pending += chunk;
-        let newline: number;
-        while ((newline = pending.indexOf('\n')) >= 0) {
-          const line = pending.slice(0, newline);
-          pending = pending.slice(newline + 1);
-          if (!line.trim()) continue;
-          try {
-            handleLine(JSON.parse(line) as TapStreamLine, printer);
-          } catch (err) {
-            req.destroy();
-            return reject(new Error(`the tap service at ${where} sent a line that is not a tap event (${(err as Error).message}): ${line.slice(0, 200)}`));
-          }
+    let pending = '';
+    res.setEncoding('utf8').on('data', (chunk: string) => {
+      pending += chunk;
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        if (!line.trim()) continue;
+        try {
+          each(line);
+        } catch (err) {
+          cancel();
+          return reject(new Error(`the tap service at ${where} sent a line that is not a tap event (${(err as Error).message}): ${line.slice(0, 200)}`));
         }
-      });
-      res.once('end', () => resolve());
-      res.once('error', (err) => reject(new Error(`the tap stream from ${where} broke: ${err.message}`)));
+      }
     });
-    req.end(body);
+    res.once('end', () => resolve());
+    res.once('error', (err) => reject(new Error(`the tap stream from ${where} broke: ${err.message}`)));
   });
 }
 
