@@ -40,10 +40,15 @@ export class ResourceError extends Error {
 
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
+/** The kind a resource type names, as kubectl spells it (`deploy`, `deployments`, `po`, `ns` …), or undefined. */
+export function kindOfAlias(alias: string | undefined): ResourceKind | undefined {
+  return alias === undefined ? undefined : ALIASES[alias.toLowerCase()];
+}
+
 /** `deploy/web` → { kind: 'deployment', name: 'web' }; `kinds` are those accepted where it is used. */
 export function parseResource(text: string, kinds: readonly ResourceKind[] = TAPPABLE_KINDS): Resource {
   const [alias, name, ...rest] = text.split('/');
-  const kind = ALIASES[alias?.toLowerCase()];
+  const kind = kindOfAlias(alias);
   const accepted = kinds.map((k) => k).join(', ');
   if (kind === undefined || !kinds.includes(kind)) throw new ResourceError(`unknown resource type ${JSON.stringify(alias)} in ${JSON.stringify(text)}: expected <type>/<name> with type one of ${accepted}`);
   if (!name || rest.length > 0 || !NAME.test(name)) throw new ResourceError(`${JSON.stringify(text)} is not <type>/<name>: the name must be a Kubernetes object name, e.g. ${kind}/web`);

@@ -1,31 +1,23 @@
 // The resource types views group by, and how their names are written on the command line (`deploy`,
 // `deployment/web`, `po`, …), as kubectl and Linkerd's viz spell them.
 import { UsageError } from '../errors';
+import { kindOfAlias, ResourceKind } from '../tap-resource';
 
 export type ResourceType = 'deploy' | 'pod' | 'svc' | 'ns';
 
-interface ResourceDef {
-  /** How the type is written, the first being the canonical name. */
-  spellings: readonly string[];
-  /** What it is called in messages. */
-  noun: string;
-}
-
-export const RESOURCES: Record<ResourceType, ResourceDef> = {
-  deploy: { spellings: ['deploy', 'deployment', 'deployments', 'deploys'], noun: 'deployment' },
-  pod: { spellings: ['pod', 'pods', 'po'], noun: 'pod' },
-  svc: { spellings: ['svc', 'service', 'services'], noun: 'service' },
-  ns: { spellings: ['ns', 'namespace', 'namespaces'], noun: 'namespace' },
-};
+/** The kind each type is (its other spellings are kubectl's, read by kindOfAlias); also its name in messages. */
+const KINDS: Record<ResourceType, ResourceKind> = { deploy: 'deployment', pod: 'pod', svc: 'service', ns: 'namespace' };
+const TYPES = Object.keys(KINDS) as ResourceType[];
 
 /** `deploy`, `deployment/web` or `deploy web` → type and name; unknown types are a usage error naming the known ones. */
-export function parseResource(text: string, name: string | undefined, allowed: readonly ResourceType[] = Object.keys(RESOURCES) as ResourceType[]): { type: ResourceType; name?: string } {
+export function parseResource(text: string, name: string | undefined, allowed: readonly ResourceType[] = TYPES): { type: ResourceType; name?: string } {
   const [typeText, slashName, ...rest] = text.split('/');
   if (rest.length > 0 || (slashName !== undefined && name !== undefined) || slashName === '') {
     throw new UsageError(`${JSON.stringify(text)}${name ? ` ${name}` : ''} is not a resource: write TYPE, TYPE NAME or TYPE/NAME, e.g. deploy/web`);
   }
-  const type = allowed.find((t) => RESOURCES[t].spellings.includes(typeText.toLowerCase()));
-  if (!type) throw new UsageError(`unknown resource type ${JSON.stringify(typeText)}: use ${listed(allowed.map((t) => RESOURCES[t].spellings[0]), 'or')}`);
+  const kind = kindOfAlias(typeText);
+  const type = allowed.find((t) => KINDS[t] === kind);
+  if (!type) throw new UsageError(`unknown resource type ${JSON.stringify(typeText)}: use ${listed(allowed, 'or')}`);
   return { type, name: slashName ?? name };
 }
 
@@ -35,7 +27,7 @@ export class UnknownResourceName extends Error {
   constructor(type: ResourceType, wanted: string, namespace: string | undefined, existing: readonly string[], source: string) {
     const where = namespace === undefined ? '' : ` in namespace ${namespace}`;
     const known = existing.length === 0 ? `none is known${where} to ${source}` : `known${where}: ${listed(existing, 'and')}`;
-    super(`no ${RESOURCES[type].noun} ${JSON.stringify(wanted)}${where}; ${known}`);
+    super(`no ${KINDS[type]} ${JSON.stringify(wanted)}${where}; ${known}`);
   }
 }
 
