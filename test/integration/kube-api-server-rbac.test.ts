@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
-import { ApiException, AuthorizationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { apiError } from '../fixtures/kube/api-error';
+import { AuthorizationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { ADMIN_TOKEN, API_SERVER_AUDIENCE, startKubeApiServer, type KubeApiServerOptions } from '../fixtures/kube-api-server';
 
 const KUBECTL = '/usr/bin/kubectl';
@@ -46,16 +47,6 @@ async function harness(t: Test, options: KubeApiServerOptions = {}) {
     }
   };
   return { kube, dir, clientAs, kubectl };
-}
-
-async function apiError(promise: Promise<unknown>): Promise<{ code: number; body: Record<string, any> }> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof ApiException) return { code: err.code, body: typeof err.body === 'string' ? JSON.parse(err.body) : err.body };
-    throw err;
-  }
-  throw new Error('the call succeeded, but an API error was expected');
 }
 
 const podReader = {

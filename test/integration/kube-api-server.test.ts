@@ -6,8 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
+import { apiError } from '../fixtures/kube/api-error';
 import {
-  ApiException,
   AuthenticationV1Api,
   CoreV1Api,
   DiscoveryV1Api,
@@ -54,16 +54,6 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 5000): Pr
 
 function pod(name: string, labels: Record<string, string> = {}, namespace = 'demo'): V1Pod {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels }, spec: { containers: [{ name: 'app', image: 'nginx' }] } };
-}
-
-async function apiError(promise: Promise<unknown>): Promise<{ code: number; body: Record<string, any> }> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof ApiException) return { code: err.code, body: typeof err.body === 'string' ? JSON.parse(err.body) : err.body };
-    throw err;
-  }
-  throw new Error('the call succeeded, but an API error was expected');
 }
 
 interface SeenEvent {
