@@ -62,6 +62,18 @@ async function openAll(scenario: Scenario, backendPort: number, dir: string, not
   return open;
 }
 
+/** Every path gets the same warm-up, HAProxy and nginx too (they have no JIT, so it changes nothing for them). */
+async function warmUp(scenario: Scenario, open: OpenPath[], backendPids: number[], dir: string, log: Log): Promise<void> {
+  for (const path of open) {
+    try {
+      await scenario.warmUp!({ path, backendPids, dir, note: () => undefined });
+    } catch (err) {
+      log(`${scenario.name} / ${path.name}: warm-up failed: ${errorText(err)}`);
+    }
+  }
+  log(`${scenario.name}: warm-up done`);
+}
+
 export async function runScenario(scenario: Scenario, dir: string, log: Log, selection: Selection): Promise<Table[]> {
   const notes = new Map<PathName, string>(); // why a path is missing from every table
   // Keyed by `${tableId}\n${path}`: what each measurement gave, and what went wrong in it.
@@ -74,7 +86,12 @@ export async function runScenario(scenario: Scenario, dir: string, log: Log, sel
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const backendPids = processTree(backend.process.pid);
     const rounds = selection.rounds ?? scenario.rounds;
+    let warm = !scenario.warmUp;
     for (const step of scenario.steps.filter((s) => selection.step(s.tableId))) {
+      if (!warm && !step.beforeWarmUp) {
+        await warmUp(scenario, open, backendPids, dir, log);
+        warm = true;
+      }
       const paths = open.filter((p) => !step.proxiesOnly || p.proxies.length > 0);
       for (let round = 0; round < (step.once ? 1 : rounds); round++) {
         for (const path of paths) {

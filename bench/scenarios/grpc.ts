@@ -2,7 +2,7 @@
 import { runH2load } from '../load/h2load';
 import { BENCH_AUTHORITY } from '../weft';
 import { deriveAddedLatency, LATENCY_COLUMNS, latencyValues, SATURATION_COLUMNS, saturationValues } from './columns';
-import { constantRate, MEASURE_S, RATE_METHOD, ROUNDS, TOOL_WARMUP_S } from './fixed-rate';
+import { constantRate, MEASURE_S, RATE_METHOD, ROUNDS, SCENARIO_WARMUP_S, TOOL_WARMUP_S, WARMUP_METHOD } from './fixed-rate';
 import type { MeasureContext, Scenario, Table } from './types';
 import { withUsage } from './usage';
 
@@ -10,11 +10,12 @@ const LATENCY_RATE = 1000;
 const CLIENTS = 4;
 const STREAMS_PER_CLIENT = 32;
 
+const h2load = (ctx: MeasureContext, durationS: number) =>
+  runH2load({ port: ctx.path.port, authority: BENCH_AUTHORITY, grpc: true, clients: CLIENTS, streamsPerClient: STREAMS_PER_CLIENT, durationS, dir: ctx.dir });
+
 async function saturate(ctx: MeasureContext) {
-  const h2load = (durationS: number) =>
-    runH2load({ port: ctx.path.port, authority: BENCH_AUTHORITY, grpc: true, clients: CLIENTS, streamsPerClient: STREAMS_PER_CLIENT, durationS, dir: ctx.dir });
-  await h2load(TOOL_WARMUP_S);
-  const [result, usage] = await withUsage(ctx, () => h2load(MEASURE_S));
+  await h2load(ctx, TOOL_WARMUP_S);
+  const [result, usage] = await withUsage(ctx, () => h2load(ctx, MEASURE_S));
   return saturationValues(ctx, result, usage);
 }
 
@@ -24,6 +25,7 @@ export const grpcScenario: Scenario = {
   protocol: 'h2',
   backend: 'hello-h2',
   rounds: ROUNDS,
+  warmUp: async (ctx) => void (await h2load(ctx, SCENARIO_WARMUP_S)),
   steps: [
     {
       tableId: 'grpc-latency',
@@ -38,7 +40,7 @@ export const grpcScenario: Scenario = {
     {
       id: 'grpc-latency',
       title: `gRPC unary latency at ${LATENCY_RATE} req/s`,
-      method: `${RATE_METHOD}, one h2c session; proxy CPU includes the warm-up`,
+      method: `${RATE_METHOD}, one h2c session; proxy CPU includes the 0.5 s warm-up; ${WARMUP_METHOD}`,
       columns: LATENCY_COLUMNS,
       headline: 'p99Ms',
       lowerIsBetter: true,
@@ -46,7 +48,7 @@ export const grpcScenario: Scenario = {
     {
       id: 'grpc-saturation',
       title: 'gRPC unary throughput at saturation',
-      method: `h2load -c${CLIENTS} -m${STREAMS_PER_CLIENT} (gRPC POST, te: trailers), ${TOOL_WARMUP_S} s warm-up run then ${MEASURE_S} s, median of ${ROUNDS} rounds; backend: node:http2 server`,
+      method: `h2load -c${CLIENTS} -m${STREAMS_PER_CLIENT} (gRPC POST, te: trailers), ${TOOL_WARMUP_S} s warm-up run then ${MEASURE_S} s, median of ${ROUNDS} rounds; backend: node:http2 server; ${WARMUP_METHOD}`,
       columns: SATURATION_COLUMNS,
       headline: 'requestsPerSecond',
       lowerIsBetter: false,

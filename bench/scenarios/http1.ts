@@ -4,17 +4,13 @@ import { runWrk } from '../load/wrk';
 import { processTree, rssBytes, UsageSampler } from '../proc-stats';
 import { BENCH_AUTHORITY } from '../weft';
 import { deriveAddedLatency, LATENCY_COLUMNS, latencyValues, SATURATION_COLUMNS, saturationValues } from './columns';
-import { constantRate, MEASURE_S, POOL_CONNECTIONS, RATE_METHOD, ROUNDS, TOOL_WARMUP_S } from './fixed-rate';
+import { constantRate, MEASURE_S, POOL_CONNECTIONS, RATE_METHOD, ROUNDS, SCENARIO_WARMUP_S, TOOL_WARMUP_S, WARMUP_METHOD } from './fixed-rate';
 import type { MeasureContext, Scenario, Table } from './types';
 import { MB, proxyPids, withUsage } from './usage';
 
 const LATENCY_RATE = 1000;
 const MEMORY_RATE = 4000;
 const SATURATION_CONNECTIONS = 32;
-/** A fresh Node proxy spends its first seconds compiling (3–8× the CPU per request of a warm one, measured on
- *  two mTLS hops), and a constant-rate run counts every request from its due time, so a cold start turned the
- *  4k step into a backlog that never drained. A pod's proxy serves warm; so does HAProxy, which gets the same. */
-const JIT_WARMUP_S = 2;
 
 /** Each proxy of the path on its own (a two-hop path has two): targets hold per proxy. */
 function eachProxy(ctx: MeasureContext): number[][] {
@@ -33,18 +29,19 @@ export const http1Scenario: Scenario = {
   protocol: 'http1',
   backend: 'hello-http1',
   rounds: ROUNDS,
+  warmUp: async (ctx) => void (await runWrk(ctx.path.port, BENCH_AUTHORITY, SATURATION_CONNECTIONS, SCENARIO_WARMUP_S)),
   steps: [
     {
       tableId: 'memory',
       once: true,
       proxiesOnly: true,
+      beforeWarmUp: true,
       run: async (ctx) => ({ idleRssMB: rssBytes(proxyPids(ctx)) / MB, idleRssMaxMB: Math.max(...eachProxy(ctx).map(rssBytes)) / MB }),
     },
     {
       tableId: 'memory',
       proxiesOnly: true,
       run: async (ctx) => {
-        await runWrk(ctx.path.port, BENCH_AUTHORITY, POOL_CONNECTIONS, JIT_WARMUP_S);
         const samplers = eachProxy(ctx).map((pids) => new UsageSampler(pids));
         let peaks: number[] = [];
         const [loaded, usage] = await withUsage(ctx, () => constantRate(ctx, 'http1', MEMORY_RATE)).finally(() => (peaks = samplers.map((s) => s.stop().peakRssBytes)));
@@ -65,7 +62,7 @@ export const http1Scenario: Scenario = {
     {
       id: 'http1-latency',
       title: `HTTP/1.1 latency at ${LATENCY_RATE} req/s`,
-      method: `${RATE_METHOD}, ${POOL_CONNECTIONS} keep-alive connections; proxy CPU includes the warm-up`,
+      method: `${RATE_METHOD}, ${POOL_CONNECTIONS} keep-alive connections; proxy CPU includes the 0.5 s warm-up; ${WARMUP_METHOD}`,
       columns: LATENCY_COLUMNS,
       headline: 'p99Ms',
       lowerIsBetter: true,
@@ -73,7 +70,7 @@ export const http1Scenario: Scenario = {
     {
       id: 'http1-saturation',
       title: 'HTTP/1.1 throughput at saturation',
-      method: `wrk -t1 -c${SATURATION_CONNECTIONS}, ${TOOL_WARMUP_S} s warm-up run then ${MEASURE_S} s, median of ${ROUNDS} rounds; direct = Node hello world alone on the server core`,
+      method: `wrk -t1 -c${SATURATION_CONNECTIONS}, ${TOOL_WARMUP_S} s warm-up run then ${MEASURE_S} s, median of ${ROUNDS} rounds; direct = Node hello world alone on the server core; ${WARMUP_METHOD}`,
       columns: SATURATION_COLUMNS,
       headline: 'requestsPerSecond',
       lowerIsBetter: false,
@@ -81,7 +78,7 @@ export const http1Scenario: Scenario = {
     {
       id: 'memory',
       title: 'Proxy memory (RSS), HTTP/1.1',
-      method: `VmRSS of the proxy processes (summed for 2 hops, and the larger of the two alone): idle = after start-up and 1 s of rest, before any request; loaded = peak while offered ${MEMORY_RATE} req/s (${RATE_METHOD}, ${POOL_CONNECTIONS} connections), after a ${JIT_WARMUP_S} s wrk -c${POOL_CONNECTIONS} run that warms the JIT`,
+      method: `VmRSS of the proxy processes (summed for 2 hops, and the larger of the two alone): idle = after start-up and 1 s of rest, before any request; loaded = peak while offered ${MEMORY_RATE} req/s (${RATE_METHOD}, ${POOL_CONNECTIONS} connections), after the scenario's warm-up (${WARMUP_METHOD})`,
       columns: [
         { key: 'idleRssMB', label: 'idle RSS MB', digits: 1 },
         { key: 'idleRssMaxMB', label: 'idle RSS MB, largest proxy', digits: 1 },

@@ -52,6 +52,8 @@ export interface Step {
   once?: boolean;
   /** Only for paths with a proxy in them (memory of the direct path means nothing here). */
   proxiesOnly?: boolean;
+  /** Runs before the scenario's warm-up (idle memory must be read before any request). */
+  beforeWarmUp?: boolean;
   run(ctx: MeasureContext): Promise<Values>;
 }
 
@@ -64,6 +66,11 @@ export interface Scenario {
   tables: TableSpec[];
   /** Run in this order; each step goes round-robin over the paths, `rounds` times. */
   steps: Step[];
+  /**
+   * Load run once through every path before the first measured step (after the `beforeWarmUp` ones), untimed:
+   * a fresh Node proxy spends its first ~10 s under load compiling (bench/README.md "Warm-up").
+   */
+  warmUp?(ctx: MeasureContext): Promise<void>;
   rounds: number;
   /** Columns computed once every path has been measured (e.g. latency added over the direct path). */
   derive?(tables: Table[]): void;
