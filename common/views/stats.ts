@@ -66,7 +66,14 @@ export async function stats(source: MetricsSource, query: StatQuery): Promise<St
     if (!row && create) rows.set(key, (row = { namespace, name, responses: 0, latencyMs: {} }));
     return row;
   };
-  const rowOf = (labels: Labels) => rowNamed(labels[nsLabel] ?? '', labels[nameLabel] ?? '', true);
+  const rowOf = (labels: Labels, create = false) => rowNamed(labels[nsLabel] ?? '', labels[nameLabel] ?? '', create);
+  for (const r of responses) {
+    // Traffic makes a row (a service's, or with --from/--to any); a series idle in the range makes none then.
+    const row = rowOf(r.labels, !query.filter || r.value > 0);
+    if (!row) continue;
+    row.responses += r.value;
+    row.rps = (row.rps ?? 0) + r.value / seconds;
+  }
   // Every proxy makes a row, with or without traffic; a service exists once something called it. With
   // --from/--to a row is traffic seen, and its proxies say how meshed it is.
   if (own !== undefined) {
@@ -77,12 +84,6 @@ export async function stats(source: MetricsSource, query: StatQuery): Promise<St
       row.meshed.total++;
       if (target.value === 1) row.meshed.ready++;
     }
-  }
-  for (const r of responses) {
-    const row = rowOf(r.labels);
-    if (!row) continue;
-    row.responses += r.value;
-    row.rps = (row.rps ?? 0) + r.value / seconds;
   }
   const share = (part: Row[], set: (row: StatRow, fraction: number) => void) => {
     const counted = new Map(part.map((r) => [keyOf({ namespace: r.labels[nsLabel] ?? '', name: r.labels[nameLabel] ?? '' }), r.value]));
