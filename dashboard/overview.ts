@@ -5,6 +5,7 @@ import { METRIC, PROXY_TARGET_LABEL as T } from '../common/contract';
 import { edges as queryEdges } from '../common/views/edges';
 import { Labels, matches, MetricsSource, Row, TimeRange } from '../common/views/source';
 import { stats, StatRow } from '../common/views/stats';
+import { DST_LABEL } from '../common/views/traffic-filter';
 
 /** The windows the page offers (seconds): what the picker lists and the API accepts. */
 export const WINDOWS_SECONDS = [60, 300, 900, 3600] as const;
@@ -77,12 +78,12 @@ async function sparklines(source: MetricsSource, range: TimeRange): Promise<Spar
 
 /**
  * The edges of `weft edges` (who called whom, and whether over mTLS), with their rates from the callers'
- * outbound series: responses by the service discovery named (`dst_service`), connections by the identity
+ * outbound series: responses by the workload discovery named (`dst_deployment`), connections by the identity
  * the server proved (`server_id`), which is how opaque TCP is told apart.
  */
 async function edgeViews(source: MetricsSource, range: TimeRange): Promise<EdgeView[]> {
   const outbound = { direction: 'outbound' };
-  const httpBy = [T.namespace, T.deployment, 'dst_namespace', 'dst_service'];
+  const httpBy = [T.namespace, T.deployment, 'dst_namespace', DST_LABEL.deploy];
   const tcpBy = [T.namespace, T.deployment, 'server_id'];
   const [found, responses, successes, connections] = await Promise.all([
     queryEdges(source, { type: 'deploy', range }),
@@ -93,7 +94,7 @@ async function edgeViews(source: MetricsSource, range: TimeRange): Promise<EdgeV
   const seconds = (range.toMs - range.fromMs) / 1000;
   return found.map((edge) => {
     const caller = { [T.namespace]: edge.srcNamespace, [T.deployment]: edge.src };
-    const http = { ...caller, dst_namespace: edge.dstNamespace, dst_service: edge.dst };
+    const http = { ...caller, dst_namespace: edge.dstNamespace, [DST_LABEL.deploy]: edge.dst };
     const answered = valueOf(responses, http);
     const view = { ...edge, mtls: edge.msg === '', rate: answered / seconds, unit: 'rps' as EdgeView['unit'] };
     if (answered > 0) return { ...view, successRate: valueOf(successes, http) / answered };

@@ -9,9 +9,8 @@ import {
   DEFAULT_OPAQUE_PORTS,
   OPAQUE_PORTS_INJECTED,
   PROXY_VERSION,
-  PROXY_WORKLOAD_KINDS,
   proxyWorkloadLabel,
-  ProxyWorkloadKind,
+  proxyWorkloadKind,
   SKIP_REASONS,
   TRUST_ROOT_SHA256,
   WORKLOAD_NS_LABEL,
@@ -90,8 +89,8 @@ export function declaredPorts(pod: PodLike): number[] {
 
 function labels({ owner, namespace, mesh }: InjectInput): Record<string, string> {
   const result: Record<string, string> = { [CONTROL_PLANE_NS_LABEL]: mesh.controlPlaneNamespace, [WORKLOAD_NS_LABEL]: namespace.metadata.name };
-  const kind = owner?.kind.toLowerCase();
-  if (owner && (PROXY_WORKLOAD_KINDS as readonly string[]).includes(kind!)) result[proxyWorkloadLabel(kind as ProxyWorkloadKind)] = owner.name;
+  const kind = owner && proxyWorkloadKind(owner.kind);
+  if (kind) result[proxyWorkloadLabel(kind)] = owner!.name;
   return result;
 }
 

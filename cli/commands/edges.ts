@@ -5,7 +5,7 @@ import { parseResource } from '../../common/views/resources';
 import { render } from '../output';
 import { currentContext, metricsSource } from '../views/connect';
 import { ViewOptions, addViewOptions, namespaceOf } from '../views/options';
-import { timeRange } from '../views/range';
+import { rangeFields, timeRange } from '../views/range';
 
 export function registerEdges(program: Command): void {
   addViewOptions(
@@ -23,7 +23,7 @@ export function registerEdges(program: Command): void {
     const found = await edges(source, { type, name, namespace, range });
     const header = ['SRC', 'DST', 'SRC_NS', 'DST_NS', 'CLIENT_ID', 'SERVER_ID', 'MSG'];
     const table = () => found.map((e) => [e.src, e.dst, e.srcNamespace, e.dstNamespace, e.clientId, e.serverId, e.msg]);
-    process.stdout.write(render({ source: source.description, from: new Date(range.fromMs).toISOString(), to: new Date(range.toMs).toISOString(), edges: found }, opts.output, header, table));
+    process.stdout.write(render({ source: source.description, ...rangeFields(range), edges: found }, opts.output, header, table));
     if (opts.output === 'table') process.stderr.write(`source: ${source.description}\n`);
   });
 }

@@ -17,7 +17,7 @@ import type { MetricsSource } from '../../common/views/source';
 import { prometheusRules } from '../install/prometheus';
 import type { DemoPki } from './pki';
 import type { Supervisor } from './supervisor';
-import { ControllerAddrs, DEMO_NAMESPACE, START_ORDER, Topology, identityOf, podOf } from './topology';
+import { ControllerAddrs, DEMO_NAMESPACE, START_ORDER, Topology, podOf } from './topology';
 import { answersOk, waitFor } from './wait';
 
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
@@ -34,11 +34,11 @@ export function prometheusInstalled(): boolean {
   }
 }
 
-/** The labels of each workload's proxy, as Prometheus' targets and the local scraper both attach them. */
+/** The labels of each workload's proxy, as Prometheus' targets and the local scraper both attach them (as `weft install prometheus`'s pod labels). */
 export function proxyTargets(topology: Topology): ScrapeTarget[] {
   return START_ORDER.map((name) => ({
     url: `http://${formatHostPort(topology[name].proxy.admin)}/metrics`,
-    labels: { [T.namespace]: DEMO_NAMESPACE, [T.deployment]: name, [T.pod]: podOf(name), [T.identity]: identityOf(name) },
+    labels: { [T.namespace]: DEMO_NAMESPACE, [T.deployment]: name, [T.pod]: podOf(name) },
   }));
 }
 

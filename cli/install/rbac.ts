@@ -17,6 +17,9 @@ const READ = ['get', 'list', 'watch'];
 const CLUSTER_FACTS: IPolicyRule[] = [
   { apiGroups: [''], resources: ['pods', 'services'], verbs: READ },
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
+  // A pod's workload, for its endpoints' dst_deployment…: its ReplicaSet's or Job's controller.
+  { apiGroups: ['apps'], resources: ['replicasets'], verbs: READ },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: READ },
 ];
 
 interface RoleRbac {

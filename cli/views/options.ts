@@ -15,9 +15,9 @@ export function addViewOptions(command: Command): Command {
   command
     .addOption(new Option('-n, --namespace <ns>', "namespace of the resources (default: weft demo's, else default)"))
     .addOption(new Option('-A, --all-namespaces', 'every namespace'))
-    .addOption(new Option('-t, --time-window <duration>', `the window ending now (or at --to), default ${DEFAULT_WINDOW}`))
-    .addOption(new Option('--from <time>', `start of the range: ${TIME_FORM}`))
-    .addOption(new Option('--to <time>', 'end of the range (default now)'))
+    .addOption(new Option('-t, --time-window <duration>', `the window ending now (or at --until), default ${DEFAULT_WINDOW}`))
+    .addOption(new Option('--since <time>', `start of the range: ${TIME_FORM}`))
+    .addOption(new Option('--until <time>', 'end of the range (default now)'))
     .addOption(outputOption());
   return addSourceOptions(command);
 }

@@ -20,6 +20,11 @@ export const WORKLOAD_NS_LABEL = 'weft.io/workload-ns';
 export const PROXY_WORKLOAD_KINDS = ['deployment', 'statefulset', 'daemonset', 'replicaset', 'job', 'cronjob'] as const;
 export type ProxyWorkloadKind = (typeof PROXY_WORKLOAD_KINDS)[number];
 export const proxyWorkloadLabel = (kind: ProxyWorkloadKind): string => `weft.io/proxy-${kind}`;
+/** An owner's Kubernetes kind (`Deployment`) as one of those, or undefined for any other kind. */
+export function proxyWorkloadKind(kubernetesKind: string): ProxyWorkloadKind | undefined {
+  const kind = kubernetesKind.toLowerCase();
+  return (PROXY_WORKLOAD_KINDS as readonly string[]).includes(kind) ? (kind as ProxyWorkloadKind) : undefined;
+}
 
 /**
  * Tap's authorization (docs/contract.md "Tap"): a person may tap a resource when Kubernetes allows them `watch`

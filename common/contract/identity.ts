@@ -46,7 +46,13 @@ export function controlPlaneIdentityName(
   return identityName(CONTROL_PLANE_SERVICES[service].serviceAccount, controlPlaneNamespace, trustDomain, controlPlaneNamespace);
 }
 
-const IDENTITY_NAME = /^[^.]+\.[^.]+\.serviceaccount\.identity\.([^.]+)\.(.+)$/;
+const IDENTITY_NAME = /^([^.]+)\.([^.]+)\.serviceaccount\.identity\.([^.]+)\.(.+)$/;
+
+/** The service account and namespace an identity name stands for, or undefined when it is not one. */
+export function identityAccount(name: string): { serviceAccount: string; namespace: string } | undefined {
+  const m = IDENTITY_NAME.exec(name);
+  return m ? { serviceAccount: m[1], namespace: m[2] } : undefined;
+}
 
 /**
  * The control-plane service's name in the same mesh as `workloadName` (same control-plane namespace and trust
@@ -54,5 +60,5 @@ const IDENTITY_NAME = /^[^.]+\.[^.]+\.serviceaccount\.identity\.([^.]+)\.(.+)$/;
  */
 export function controlPlaneNameBeside(service: ControlPlaneService, workloadName: string): string | undefined {
   const m = IDENTITY_NAME.exec(workloadName);
-  return m ? controlPlaneIdentityName(service, m[2], m[1]) : undefined;
+  return m ? controlPlaneIdentityName(service, m[4], m[3]) : undefined;
 }

@@ -1,4 +1,5 @@
 // Metric family names and label names, the same as Linkerd2's proxy (CONTRACT.md "Metrics").
+import { PROXY_WORKLOAD_KINDS } from './annotations';
 
 export const METRIC = {
   requestTotal: 'request_total',
@@ -53,19 +54,19 @@ export const LATENCY_BUCKETS_MS: readonly number[] = [
   40000, 50000,
 ];
 
+/**
+ * What discovery says about an endpoint (its `metric_labels`), as Linkerd's destination service does: where it
+ * lives, the workload it belongs to (one of PROXY_WORKLOAD_KINDS) and its service account. A fixed set, so label
+ * sets stay bounded whatever a cluster or an endpoints file holds.
+ */
+export const ENDPOINT_LABELS = ['namespace', 'service', 'pod', ...PROXY_WORKLOAD_KINDS, 'serviceaccount'] as const;
+export type EndpointLabel = (typeof ENDPOINT_LABELS)[number];
+/** The outbound metric label of an endpoint label: `dst_deployment` for `deployment`. */
+export const dstLabel = <L extends EndpointLabel>(label: L): `dst_${L}` => `dst_${label}`;
+const DST_LABELS = ENDPOINT_LABELS.map(dstLabel) as readonly `dst_${EndpointLabel}`[];
+
 /** Labels that identify where traffic went; fixed per target so children can be cached. */
-export const TARGET_LABELS = [
-  'direction',
-  'authority',
-  'target_addr',
-  'tls',
-  'no_tls_reason',
-  'server_id',
-  'client_id',
-  'dst_namespace',
-  'dst_service',
-  'dst_pod',
-] as const;
+export const TARGET_LABELS = ['direction', 'authority', 'target_addr', 'tls', 'no_tls_reason', 'server_id', 'client_id', ...DST_LABELS] as const;
 
 export const TLS_TRUE = 'true';
 export const TLS_NO_IDENTITY = 'no_identity';
@@ -120,6 +121,6 @@ export const SLO_METRIC = {
 
 /**
  * Labels a scraper adds to every series of a proxy, from its scrape target (as Linkerd's Prometheus config
- * does from the pod): what views group by. `identity` (the proxy's identity name) is weft's, where known.
+ * does from the pod): what views group by.
  */
-export const PROXY_TARGET_LABEL = { namespace: 'namespace', deployment: 'deployment', pod: 'pod', identity: 'identity' } as const;
+export const PROXY_TARGET_LABEL = { namespace: 'namespace', deployment: 'deployment', pod: 'pod' } as const;

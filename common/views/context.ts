@@ -11,7 +11,7 @@ export const CONTEXT_ENV = 'WEFT_CONTEXT';
 export interface ContextProxy {
   /** The proxy's admin address, host:port. */
   admin: string;
-  /** namespace, deployment, pod, identity. */
+  /** namespace, deployment, pod. */
   labels: Labels;
 }
 

@@ -1,12 +1,15 @@
 // `weft edges` (CONTRACT.md: SRC DST SRC_NS DST_NS CLIENT_ID SERVER_ID MSG): who talked to whom within the
-// range, seen from each caller's outbound side. The caller is its proxy's own labels; the callee is the proxy
-// that discovery's `dst_pod` names, or the one whose identity the connection verified (`server_id`; opaque
-// TCP has no dst_* labels), else what discovery called it. CLIENT_ID is the caller's identity when its
-// connection was mTLS and its proxy's identity is known.
-import { METRIC, PROXY_TARGET_LABEL as T, TLS_TRUE } from '../contract';
+// range, from what a cluster's metrics carry (the proxies' scrape labels and their own series), as Linkerd's
+// edges does. Each edge is a caller's outbound series: the callee is what discovery called it (`dst_deployment`
+// / `dst_pod`), SERVER_ID the identity its connection verified (`server_id`). CLIENT_ID comes from the other
+// end: the callee's inbound series name each verified caller (`client_id`). Opaque TCP has no dst_* labels: its
+// callee is the workload whose identity is that `server_id`, as HTTP series show, else the one proxy in that
+// identity's namespace taking mTLS connections from the caller's namespace that no other identity explains.
+import { identityAccount, METRIC, PROXY_TARGET_LABEL as T, TLS_TRUE } from '../contract';
 import { UsageError } from '../errors';
 import { ResourceType, UnknownResourceName } from './resources';
 import { Labels, MetricsSource, Row, TimeRange } from './source';
+import { DST_LABEL, OWN_LABEL } from './traffic-filter';
 
 export interface EdgeQuery {
   type: ResourceType;
@@ -26,52 +29,110 @@ export interface Edge {
   msg: string;
 }
 
-const CALLER = [T.namespace, T.deployment, T.pod, T.identity];
-const HTTP_BY = [...CALLER, 'dst_namespace', 'dst_service', 'dst_pod', 'authority', 'server_id', 'tls', 'no_tls_reason'];
-const TCP_BY = [...CALLER, 'authority', 'server_id', 'tls', 'no_tls_reason'];
+interface Workload {
+  namespace: string;
+  name: string;
+  /** Its deployment (for pods too): what a service account is most often named after. */
+  deployment: string;
+}
+
+const TLS_BY = ['server_id', 'tls', 'no_tls_reason'];
+const INBOUND_BY = [T.namespace, T.deployment, T.pod, 'client_id'];
 
 export async function edges(source: MetricsSource, query: EdgeQuery): Promise<Edge[]> {
   if (query.type !== 'deploy' && query.type !== 'pod') throw new UsageError(`edges are shown between deploy or pod, not ${query.type}`);
-  const nameLabel = query.type === 'deploy' ? T.deployment : T.pod;
+  const own = OWN_LABEL[query.type]!;
+  const dst = DST_LABEL[query.type];
   const outbound = { direction: 'outbound' };
-  const [http, tcp, targets] = await Promise.all([
-    source.increase(METRIC.responseTotal, outbound, HTTP_BY, query.range),
-    source.increase(METRIC.tcpOpenTotal, { ...outbound, peer: 'dst' }, TCP_BY, query.range),
+  const verifiedInbound = { direction: 'inbound', tls: TLS_TRUE };
+  const [http, tcp, httpIn, tcpIn, targets] = await Promise.all([
+    source.increase(METRIC.responseTotal, outbound, [...new Set([T.namespace, own, 'dst_namespace', dst, DST_LABEL.deploy, DST_LABEL.svc, 'authority', ...TLS_BY])], query.range),
+    source.increase(METRIC.tcpOpenTotal, { ...outbound, peer: 'dst' }, [T.namespace, own, ...TLS_BY], query.range),
+    source.increase(METRIC.responseTotal, verifiedInbound, INBOUND_BY, query.range),
+    source.increase(METRIC.tcpOpenTotal, { ...verifiedInbound, peer: 'src' }, INBOUND_BY, query.range),
     source.targets(query.range.toMs),
   ]);
-  const byPod = new Map(targets.map((t) => [`${t.labels[T.namespace]}/${t.labels[T.pod]}`, t.labels]));
-  const byIdentity = new Map(targets.filter((t) => t.labels[T.identity]).map((t) => [t.labels[T.identity], t.labels]));
-  const callee = (series: Labels): { name: string; namespace: string } => {
-    const proxy = byPod.get(`${series.dst_namespace}/${series.dst_pod}`) ?? (series.server_id ? byIdentity.get(series.server_id) : undefined);
-    if (proxy) return { name: proxy[nameLabel] ?? '', namespace: proxy[T.namespace] ?? '' };
-    const fallback = query.type === 'deploy' ? series.dst_service : series.dst_pod;
-    return { name: fallback || (series.authority ?? '').split(':')[0] || '-', namespace: series.dst_namespace ?? '' };
-  };
+  const seen = (rows: Row[]) => rows.filter((r) => r.value > 0);
+  const callers = seen([...httpIn, ...tcpIn]).map((r) => ({ callee: workloadOf(r.labels, own), clientId: r.labels.client_id ?? '' }));
+  const identities = new Identities(seen(http), dst, callers);
   const found = new Map<string, Edge>();
-  for (const row of [...http, ...tcp].filter((r: Row) => r.value > 0)) {
-    const s = row.labels;
-    const dst = callee(s);
+  const add = (s: Labels, callee: Workload | undefined, fallback: string) => {
+    const secure = s.tls === TLS_TRUE;
     const edge: Edge = {
-      src: s[nameLabel] ?? '',
-      dst: dst.name,
+      src: s[own] ?? '',
+      dst: callee?.name || fallback || '-',
       srcNamespace: s[T.namespace] ?? '',
-      dstNamespace: dst.namespace,
-      clientId: s.tls === TLS_TRUE ? (s[T.identity] ?? '') : '',
-      serverId: s.tls === TLS_TRUE ? (s.server_id ?? '') : '',
-      msg: s.tls === TLS_TRUE ? '' : (s.no_tls_reason ?? 'not mTLS'),
+      dstNamespace: callee?.namespace ?? '',
+      clientId: callee && secure ? identities.clientOf(callee, s[T.namespace] ?? '', s[own] ?? '') : '',
+      serverId: secure ? (s.server_id ?? '') : '',
+      msg: secure ? '' : (s.no_tls_reason ?? 'not mTLS'),
     };
-    if (edge.src === '' || (query.namespace !== undefined && edge.srcNamespace !== query.namespace && edge.dstNamespace !== query.namespace)) continue;
+    if (edge.src === '' || (query.namespace !== undefined && edge.srcNamespace !== query.namespace && edge.dstNamespace !== query.namespace)) return;
     const key = [edge.src, edge.dst, edge.srcNamespace, edge.dstNamespace].join('\n');
-    const seen = found.get(key);
+    const before = found.get(key);
     // Several series make one edge; a plaintext one among them is what the edge must admit to.
-    if (!seen || (seen.msg === '' && edge.msg !== '')) found.set(key, seen ? { ...edge, clientId: seen.clientId || edge.clientId, serverId: seen.serverId || edge.serverId } : edge);
+    if (!before || (before.msg === '' && edge.msg !== '')) found.set(key, before ? { ...edge, clientId: before.clientId || edge.clientId, serverId: before.serverId || edge.serverId } : edge);
+  };
+  for (const { labels: s } of seen(http)) {
+    const callee = s[dst] ? { namespace: s.dst_namespace ?? '', name: s[dst], deployment: s[DST_LABEL.deploy] ?? '' } : undefined;
+    add(s, callee, (query.type === 'deploy' ? s.dst_service : '') || (s.authority ?? '').split(':')[0]);
   }
+  for (const { labels: s } of seen(tcp)) add(s, s.server_id ? identities.serverOf(s.server_id, s[T.namespace] ?? '') : undefined, '');
   const all = [...found.values()].sort((a, b) => a.srcNamespace.localeCompare(b.srcNamespace) || a.src.localeCompare(b.src) || a.dst.localeCompare(b.dst));
   if (query.name === undefined) return all;
   const wanted = all.filter((e) => e.src === query.name || e.dst === query.name);
   if (wanted.length === 0) {
-    const known = targets.filter((t) => query.namespace === undefined || t.labels[T.namespace] === query.namespace).map((t) => t.labels[nameLabel] ?? '');
+    const known = targets.filter((t) => query.namespace === undefined || t.labels[T.namespace] === query.namespace).map((t) => t.labels[own] ?? '');
     if (!known.includes(query.name)) throw new UnknownResourceName(query.type, query.name, query.namespace, [...new Set(known)].filter(Boolean).sort(), source.description);
   }
   return wanted;
+}
+
+function workloadOf(labels: Labels, own: string): Workload {
+  return { namespace: labels[T.namespace] ?? '', name: labels[own] ?? '', deployment: labels[T.deployment] ?? '' };
+}
+
+const sameWorkload = (a: Workload, b: Workload) => a.namespace === b.namespace && a.name === b.name;
+
+/** Which workload each identity is, from both ends' series. */
+class Identities {
+  /** Identity → the workload callers reached with it (HTTP series name both). */
+  private readonly servers = new Map<string, Workload>();
+
+  constructor(
+    http: readonly Row[],
+    dst: string,
+    /** Each verified caller (client_id) a workload's inbound side saw. */
+    private readonly callers: readonly { callee: Workload; clientId: string }[],
+  ) {
+    for (const { labels: s } of http) {
+      if (s.tls === TLS_TRUE && s.server_id && s[dst]) this.servers.set(s.server_id, { namespace: s.dst_namespace ?? '', name: s[dst], deployment: s[DST_LABEL.deploy] ?? '' });
+    }
+  }
+
+  /** The workload serving as `serverId` to a caller in `callerNamespace`, when the series tell. */
+  serverOf(serverId: string, callerNamespace: string): Workload | undefined {
+    const known = this.servers.get(serverId);
+    if (known) return known;
+    const account = identityAccount(serverId);
+    if (!account) return undefined;
+    const explained = [...this.servers.values()];
+    const candidates = this.callers
+      .filter((c) => c.callee.namespace === account.namespace && identityAccount(c.clientId)?.namespace === callerNamespace)
+      .map((c) => c.callee)
+      .filter((w, i, all) => all.findIndex((o) => sameWorkload(o, w)) === i && !explained.some((e) => sameWorkload(e, w)));
+    return candidates.length === 1 ? candidates[0] : candidates.find((w) => w.deployment === account.serviceAccount);
+  }
+
+  /** The verified identity `callee` saw from the caller `callerName` in `callerNamespace`, or ''. */
+  clientOf(callee: Workload, callerNamespace: string, callerName: string): string {
+    const ids = [...new Set(this.callers.filter((c) => sameWorkload(c.callee, callee) && identityAccount(c.clientId)?.namespace === callerNamespace).map((c) => c.clientId))];
+    // An identity the series show serving as another workload is not this caller's.
+    const own = ids.filter((id) => {
+      const server = this.servers.get(id);
+      return !server || (server.namespace === callerNamespace && (server.name === callerName || server.deployment === callerName));
+    });
+    if (own.length === 1) return own[0];
+    return own.find((id) => identityAccount(id)?.serviceAccount === callerName) ?? '';
+  }
 }

@@ -24,10 +24,11 @@ export function parseResource(text: string, name: string | undefined, allowed: r
 /** A name that no metric knows: the message lists the ones that exist. */
 export class UnknownResourceName extends Error {
   override name = 'UnknownResourceName';
-  constructor(type: ResourceType, wanted: string, namespace: string | undefined, existing: readonly string[], source: string) {
+  /** `flag`: the option that named it (`--from deploy/nope`), when not the resource argument. */
+  constructor(type: ResourceType, wanted: string, namespace: string | undefined, existing: readonly string[], source: string, flag?: string) {
     const where = namespace === undefined ? '' : ` in namespace ${namespace}`;
     const known = existing.length === 0 ? `none is known${where} to ${source}` : `known${where}: ${listed(existing, 'and')}`;
-    super(`no ${KINDS[type]} ${JSON.stringify(wanted)}${where}; ${known}`);
+    super(`${flag ? `${flag}: ` : ''}no ${KINDS[type]} ${JSON.stringify(wanted)}${where}; ${known}`);
   }
 }
 

@@ -2,9 +2,10 @@
 // not make sense (an address that is not an IP, a bad weft annotation) is refused with a reason instead of
 // poisoning what the proxies are told. Errors are FactError or AnnotationError (annotations.ts).
 import * as net from 'node:net';
-import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1EndpointSlice, V1Job, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import { identityName, PROXY_VERSION, PROXY_WORKLOAD_KINDS, proxyWorkloadLabel, ProxyWorkloadKind } from '../../common/contract';
 import type { ObjectiveParse } from '../../common/slo';
+import { controllerOf, type OwnerReference } from '../injector/owner';
 import { opaquePorts, routePolicy, serviceObjective } from './annotations';
 import type { RoutePolicy } from './types';
 
@@ -22,6 +23,18 @@ export interface PodFact {
   opaquePorts: readonly number[];
   /** The workload its `weft.io/proxy-<kind>` label names (injected pods carry it). */
   workload?: { kind: ProxyWorkloadKind; name: string };
+  /** Its managing controller (a ReplicaSet, StatefulSet, …): where its workload is found when it has no such label. */
+  controller?: OwnerReference;
+  /** spec.serviceAccountName: its endpoints' `serviceaccount` label. */
+  serviceAccount: string;
+}
+
+/** A ReplicaSet or Job, as far as discovery cares: the controller that manages it (its Deployment or CronJob). */
+export interface IntermediateOwnerFact {
+  kind: 'ReplicaSet' | 'Job';
+  namespace: string;
+  name: string;
+  controller?: OwnerReference;
 }
 
 export interface PortFact {
@@ -63,12 +76,25 @@ export function podFact(pod: V1Pod, trustDomain?: string): PodFact {
   if (ip !== undefined && !net.isIP(ip)) throw new FactError(`status.podIP ${JSON.stringify(ip)} is not an IP address`);
   const annotations = pod.metadata?.annotations;
   const meshed = annotations?.[PROXY_VERSION] !== undefined;
-  const fact: PodFact = { namespace, name, ip, meshed, opaquePorts: opaquePorts(annotations) };
-  if (meshed) fact.identity = identityName(pod.spec?.serviceAccountName || 'default', namespace, trustDomain);
+  const serviceAccount = pod.spec?.serviceAccountName || 'default';
+  const fact: PodFact = { namespace, name, ip, meshed, opaquePorts: opaquePorts(annotations), serviceAccount };
+  if (meshed) fact.identity = identityName(serviceAccount, namespace, trustDomain);
   const labels = pod.metadata?.labels ?? {};
   const kind = PROXY_WORKLOAD_KINDS.find((k) => labels[proxyWorkloadLabel(k)]);
   if (kind) fact.workload = { kind, name: labels[proxyWorkloadLabel(kind)] };
+  const controller = controllerOf(pod.metadata?.ownerReferences as OwnerReference[] | undefined);
+  if (controller) fact.controller = ownerReference(controller);
   return fact;
+}
+
+export function intermediateOwnerFact(kind: IntermediateOwnerFact['kind'], object: V1ReplicaSet | V1Job): IntermediateOwnerFact {
+  const controller = controllerOf(object.metadata?.ownerReferences as OwnerReference[] | undefined);
+  return { kind, ...identify(object.metadata), ...(controller ? { controller: ownerReference(controller) } : {}) };
+}
+
+/** Only the fields owner.ts reads: a cached object keeps no more of Kubernetes' reference than that. */
+function ownerReference(r: OwnerReference): OwnerReference {
+  return { apiVersion: r.apiVersion, kind: r.kind, name: r.name, controller: r.controller };
 }
 
 export function serviceFact(service: V1Service): ServiceFact {

@@ -1,9 +1,12 @@
 // The cluster as discovery sees it: services, their EndpointSlices and the pods behind them, indexed for
 // answering a Target, and for telling which targets a change touches (the change keys of types.ts).
-import type { PodFact, ServiceFact, SliceEndpointFact, SliceFact } from './kubernetes-facts';
+import { EndpointLabel, proxyWorkloadKind } from '../../common/contract';
+import { findOwnerNow } from '../injector/owner';
+import type { IntermediateOwnerFact, PodFact, ServiceFact, SliceEndpointFact, SliceFact } from './kubernetes-facts';
 import { EndpointFact, ipKey, Resolution, ServiceObjective, serviceKey, Target } from './types';
 
 const objectKey = (namespace: string, name: string) => `${namespace}/${name}`;
+const ownerKey = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
 
 export class ClusterIndex {
   private readonly services = new Map<string, ServiceFact>();
@@ -16,6 +19,10 @@ export class ClusterIndex {
   private readonly podsByIp = new Map<string, PodFact>();
   /** namespace/pod → service key → how many slice endpoints of that service name the pod. */
   private readonly podReferences = new Map<string, Map<string, number>>();
+  /** Kind/namespace/name → the ReplicaSets and Jobs, whose controllers name the workload of their pods. */
+  private readonly owners = new Map<string, IntermediateOwnerFact>();
+  /** Kind/namespace/name of a ReplicaSet or Job → the pods it controls (namespace/pod). */
+  private readonly podsByOwner = new Map<string, Set<string>>();
 
   get counts(): { services: number; slices: number; pods: number } {
     return { services: this.services.size, slices: this.slices.size, pods: this.pods.size };
@@ -69,10 +76,17 @@ export class ClusterIndex {
 
   setPod(fact: PodFact): Set<string> {
     const changed = this.deletePod(fact.namespace, fact.name);
-    this.pods.set(objectKey(fact.namespace, fact.name), fact);
+    const key = objectKey(fact.namespace, fact.name);
+    this.pods.set(key, fact);
     if (fact.ip) {
       this.podsByIp.set(fact.ip, fact);
       changed.add(ipKey(fact.ip));
+    }
+    const owner = podOwnerKey(fact);
+    if (owner) {
+      let pods = this.podsByOwner.get(owner);
+      if (!pods) this.podsByOwner.set(owner, (pods = new Set()));
+      pods.add(key);
     }
     return changed;
   }
@@ -82,16 +96,45 @@ export class ClusterIndex {
     const changed = new Set<string>();
     const old = this.pods.get(key);
     if (!old) return changed;
+    this.keysOfPod(key, old, changed);
     this.pods.delete(key);
-    if (old.ip) {
-      if (this.podsByIp.get(old.ip) === old) this.podsByIp.delete(old.ip);
-      changed.add(ipKey(old.ip));
-    }
-    for (const svc of this.podReferences.get(key)?.keys() ?? []) {
-      const [ns, svcName] = svc.slice('svc:'.length).split('/');
-      this.keysOfService(ns, svcName, changed);
-    }
+    if (old.ip && this.podsByIp.get(old.ip) === old) this.podsByIp.delete(old.ip);
+    const owner = podOwnerKey(old);
+    const siblings = owner === undefined ? undefined : this.podsByOwner.get(owner);
+    siblings?.delete(key);
+    if (owner !== undefined && siblings?.size === 0) this.podsByOwner.delete(owner);
     return changed;
+  }
+
+  /** A ReplicaSet or Job: its pods' endpoints change only when its controller does (not on status updates). */
+  setOwner(fact: IntermediateOwnerFact): Set<string> {
+    const key = ownerKey(fact.kind, fact.namespace, fact.name);
+    const old = this.owners.get(key);
+    this.owners.set(key, fact);
+    const same = old && old.controller?.kind === fact.controller?.kind && old.controller?.name === fact.controller?.name && old.controller?.apiVersion === fact.controller?.apiVersion;
+    return same ? new Set() : this.keysOfOwnedPods(key);
+  }
+
+  deleteOwner(kind: IntermediateOwnerFact['kind'], namespace: string, name: string): Set<string> {
+    const key = ownerKey(kind, namespace, name);
+    if (!this.owners.delete(key)) return new Set();
+    return this.keysOfOwnedPods(key);
+  }
+
+  /**
+   * A pod's endpoint labels beyond namespace/service/pod: its workload (its `weft.io/proxy-<kind>` label when
+   * injected, else its owner references, through a ReplicaSet or Job as the injector reads them) and its
+   * service account.
+   */
+  workloadLabels(pod: PodFact): Partial<Record<EndpointLabel, string>> {
+    const labels: Partial<Record<EndpointLabel, string>> = { serviceaccount: pod.serviceAccount };
+    if (pod.workload) return { [pod.workload.kind]: pod.workload.name, ...labels };
+    const owner = findOwnerNow(pod.controller && [pod.controller], pod.namespace, (kind, ns, name) => {
+      const fact = this.owners.get(ownerKey(kind, ns, name));
+      return fact && (fact.controller ? [fact.controller] : []);
+    });
+    const kind = owner && proxyWorkloadKind(owner.kind);
+    return kind ? { [kind]: owner!.name, ...labels } : labels;
   }
 
   resolve(target: Target): Resolution {
@@ -121,7 +164,7 @@ export class ClusterIndex {
         const pod = endpoint.pod === undefined ? undefined : this.pods.get(objectKey(namespace, endpoint.pod));
         for (const ip of endpoint.addresses) {
           const key = `${ip}:${targetPort}`;
-          if (!endpoints.has(key)) endpoints.set(key, endpointFact(ip, targetPort, { namespace, service: name, pod: endpoint.pod }, pod));
+          if (!endpoints.has(key)) endpoints.set(key, this.endpointFact(ip, targetPort, { namespace, service: name, pod: endpoint.pod }, pod));
         }
       }
     }
@@ -133,13 +176,39 @@ export class ClusterIndex {
     if (service) return this.resolveService(service.namespace, service.name, port);
     const pod = this.podsByIp.get(ip);
     if (!pod) return { kind: 'unknown' };
-    return { kind: 'endpoints', endpoints: [endpointFact(ip, port, { namespace: pod.namespace, pod: pod.name }, pod)], policy: {} };
+    return { kind: 'endpoints', endpoints: [this.endpointFact(ip, port, { namespace: pod.namespace, pod: pod.name }, pod)], policy: {} };
   }
 
   objectives(): ServiceObjective[] {
     return [...this.services.values()].flatMap((s) =>
       s.objective.kind === 'objective' ? [{ namespace: s.namespace, service: s.name, objective: s.objective.objective }] : [],
     );
+  }
+
+  private endpointFact(ip: string, port: number, labels: Partial<Record<EndpointLabel, string>>, pod: PodFact | undefined): EndpointFact {
+    const all = pod ? { ...this.workloadLabels(pod), ...labels } : labels;
+    const defined: Record<string, string> = {};
+    for (const [k, v] of Object.entries(all)) if (v !== undefined) defined[k] = v;
+    const fact: EndpointFact = { addr: { host: ip, port }, labels: defined, opaquePorts: pod?.opaquePorts ?? [] };
+    if (pod?.identity) fact.identity = pod.identity;
+    if (pod?.meshed) fact.protocolHint = 'h2';
+    return fact;
+  }
+
+  /** The change keys of a pod: its IP's and those of the services whose slices name it, added to `into`. */
+  private keysOfPod(key: string, pod: PodFact, into: Set<string>): Set<string> {
+    if (pod.ip) into.add(ipKey(pod.ip));
+    for (const svc of this.podReferences.get(key)?.keys() ?? []) {
+      const [ns, svcName] = svc.slice('svc:'.length).split('/');
+      this.keysOfService(ns, svcName, into);
+    }
+    return into;
+  }
+
+  private keysOfOwnedPods(owner: string): Set<string> {
+    const changed = new Set<string>();
+    for (const key of this.podsByOwner.get(owner) ?? []) this.keysOfPod(key, this.pods.get(key)!, changed);
+    return changed;
   }
 
   /** The change keys of a service: its own and its cluster IPs', added to `into`. */
@@ -167,11 +236,8 @@ function isNamed(endpoint: SliceEndpointFact, hostname: string): boolean {
   return endpoint.hostname === hostname || (endpoint.hostname === undefined && endpoint.pod === hostname);
 }
 
-function endpointFact(ip: string, port: number, labels: Record<string, string | undefined>, pod: PodFact | undefined): EndpointFact {
-  const defined: Record<string, string> = {};
-  for (const [k, v] of Object.entries(labels)) if (v !== undefined) defined[k] = v;
-  const fact: EndpointFact = { addr: { host: ip, port }, labels: defined, opaquePorts: pod?.opaquePorts ?? [] };
-  if (pod?.identity) fact.identity = pod.identity;
-  if (pod?.meshed) fact.protocolHint = 'h2';
-  return fact;
+/** The ReplicaSet or Job that controls a pod, as owners' keys are written; undefined for any other controller. */
+function podOwnerKey(pod: PodFact): string | undefined {
+  const kind = pod.controller?.kind;
+  return kind === 'ReplicaSet' || kind === 'Job' ? ownerKey(kind, pod.namespace, pod.controller!.name) : undefined;
 }

@@ -1,12 +1,12 @@
 // Facts from the Kubernetes API: Services, EndpointSlices and Pods followed by informers (informer.ts), kept in
 // a ClusterIndex, and every change announced by the keys it touches. A periodic resync asks every listener to
 // recompute from the cache, so a change that slipped through is repaired within one period.
-import { CoreV1Api, DiscoveryV1Api, V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, DiscoveryV1Api, V1EndpointSlice, V1Job, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import { Clock, systemClock } from '../../common/clock';
 import type { Logger } from '../../common/log';
 import { WatchedKind } from './informer';
 import { loadKubeConfig } from './kubeconfig';
-import { podFact, ServiceFact, serviceFact, sliceFact } from './kubernetes-facts';
+import { intermediateOwnerFact, podFact, ServiceFact, serviceFact, sliceFact } from './kubernetes-facts';
 import { ClusterIndex } from './kubernetes-index';
 import { parseHostPort } from '../../common/address';
 import { PROXY_TAP_ADDR } from '../../common/contract';
@@ -27,10 +27,12 @@ export interface KubernetesSourceOptions {
 
 const DEFAULT_RESYNC_MS = 5 * 60_000;
 
+type Watched = V1Service | V1EndpointSlice | V1Pod | V1ReplicaSet | V1Job;
+
 export class KubernetesSource implements ClusterSource {
   private readonly index = new ClusterIndex();
   private readonly listeners: ChangeListener[] = [];
-  private readonly kinds: WatchedKind<V1Service | V1EndpointSlice | V1Pod>[];
+  private readonly kinds: WatchedKind<Watched>[];
   private readonly clock: Clock;
   private resyncTimer?: NodeJS.Timeout;
 
@@ -39,6 +41,8 @@ export class KubernetesSource implements ClusterSource {
     const kubeConfig = loadKubeConfig(options.kubeconfig);
     const core = kubeConfig.makeApiClient(CoreV1Api);
     const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
+    const apps = kubeConfig.makeApiClient(AppsV1Api);
+    const batch = kubeConfig.makeApiClient(BatchV1Api);
     const common = { kubeConfig, log: options.log, clock: this.clock };
     const services = new WatchedKind<V1Service>({
       ...common,
@@ -64,7 +68,24 @@ export class KubernetesSource implements ClusterSource {
       upsert: (p) => this.emit(this.index.setPod(podFact(p, options.trustDomain))),
       remove: (p) => this.emit(this.index.deletePod(namespaceOf(p), p.metadata!.name!)),
     });
-    this.kinds = [services, slices, pods] as WatchedKind<V1Service | V1EndpointSlice | V1Pod>[];
+    // A pod names its ReplicaSet or Job; their controllers name the Deployment or CronJob its endpoints carry.
+    const replicaSets = new WatchedKind<V1ReplicaSet>({
+      ...common,
+      what: 'replicasets',
+      path: '/apis/apps/v1/replicasets',
+      list: () => apps.listReplicaSetForAllNamespaces(),
+      upsert: (r) => this.emit(this.index.setOwner(intermediateOwnerFact('ReplicaSet', r))),
+      remove: (r) => this.emit(this.index.deleteOwner('ReplicaSet', namespaceOf(r), r.metadata!.name!)),
+    });
+    const jobs = new WatchedKind<V1Job>({
+      ...common,
+      what: 'jobs',
+      path: '/apis/batch/v1/jobs',
+      list: () => batch.listJobForAllNamespaces(),
+      upsert: (j) => this.emit(this.index.setOwner(intermediateOwnerFact('Job', j))),
+      remove: (j) => this.emit(this.index.deleteOwner('Job', namespaceOf(j), j.metadata!.name!)),
+    });
+    this.kinds = [services, slices, pods, replicaSets, jobs] as WatchedKind<Watched>[];
   }
 
   async start(): Promise<void> {

@@ -2,7 +2,8 @@
 // without Kubernetes use. The file is the whole world: an authority it does not list is unknown. It is
 // re-read on change; a version that does not parse is logged and the last good one stays in force.
 import * as fs from 'node:fs';
-import { EndpointsFileError, FileService, parseEndpointsFileDocument } from '../../common/endpoints-file';
+import { identityAccount } from '../../common/contract';
+import { EndpointsFileError, FilePod, FileService, parseEndpointsFileDocument } from '../../common/endpoints-file';
 import type { Logger } from '../../common/log';
 import { watchFile, FileWatch } from '../../common/watch-file';
 import { parseAuthority } from '../destination/authority';
@@ -86,7 +87,7 @@ export class LocalSource implements ClusterSource {
     for (const service of services) {
       // Short names in the file mean the default namespace, as they would for a caller that sent no context.
       const target = parseAuthority(service.authority, 'default');
-      const entry: Entry = { key: changeKey(target), resolution: toResolution(service) };
+      const entry: Entry = { key: changeKey(target), resolution: toResolution(service, pods) };
       if (service.slo) {
         if (target.kind !== 'service') throw new EndpointsFileError(`${this.file}: ${service.authority} has an slo but names no service`);
         entry.objective = { namespace: target.namespace, service: target.name, objective: service.slo };
@@ -97,16 +98,28 @@ export class LocalSource implements ClusterSource {
   }
 }
 
-function toResolution(service: FileService): Resolution {
+function toResolution(service: FileService, pods: readonly FilePod[]): Resolution {
   return {
     kind: 'endpoints',
     endpoints: service.endpoints.map((e) => ({
       addr: e.addr,
-      labels: e.labels,
+      labels: { ...podLabels(pods, e.labels), ...e.labels },
       identity: e.identity,
       protocolHint: e.protocol,
       opaquePorts: [],
     })),
     policy: { retry: service.retry, timeoutMs: service.timeoutMs },
   };
+}
+
+/**
+ * What the file's `pods:` entry of an endpoint's pod (its labels' namespace and pod) adds to the endpoint's
+ * labels, as a cluster's pod would: its workload (`deployment: web`) and, from its identity name, its service
+ * account. An endpoint's own labels say more and win.
+ */
+function podLabels(pods: readonly FilePod[], labels: Readonly<Record<string, string>>): Record<string, string> {
+  const pod = pods.find((p) => p.name === labels.pod && p.namespace === labels.namespace);
+  if (!pod) return {};
+  const account = identityAccount(pod.identity);
+  return { ...(pod.workload ? { [pod.workload.kind]: pod.workload.name } : {}), ...(account ? { serviceaccount: account.serviceAccount } : {}) };
 }

@@ -1,6 +1,6 @@
 // Label sets for a target: fixed per (direction, authority, endpoint, peer identity), so they are built once
 // and the metric children made from them are cached by whoever holds the target.
-import { TARGET_LABELS, TLS_NO_IDENTITY, TLS_TRUE } from '../../common/contract';
+import { dstLabel, ENDPOINT_LABELS, TARGET_LABELS, TLS_NO_IDENTITY, TLS_TRUE } from '../../common/contract';
 import type { Endpoint } from '../discovery/types';
 
 export type Direction = 'inbound' | 'outbound';
@@ -36,9 +36,8 @@ export function outboundLabels(authority: string, endpoint: Endpoint | undefined
   const labels: TargetLabels = { direction: 'outbound', authority, ...outboundTls(endpoint, mtls) };
   if (!endpoint) return labels;
   labels.target_addr = endpoint.key;
-  if (endpoint.labels.namespace) labels.dst_namespace = endpoint.labels.namespace;
-  if (endpoint.labels.service) labels.dst_service = endpoint.labels.service;
-  if (endpoint.labels.pod) labels.dst_pod = endpoint.labels.pod;
+  // Only the names the contract knows: what else an endpoint carries must not grow the label set.
+  for (const name of ENDPOINT_LABELS) if (endpoint.labels[name]) labels[dstLabel(name)] = endpoint.labels[name];
   return labels;
 }
 

@@ -41,6 +41,13 @@ t.test("weft stat and edges over the demo's own series of its proxies' metrics",
   const web = ready(doc)!;
   t.ok(web.successRate! > 0.5 && web.successRate! < 1, `the failing book keeps web's success rate below 100 %: ${web.successRate}`);
 
+  const [from, to] = await Promise.all([weft('stat', 'deploy', '--from', 'deploy/web', '-t', '10m', '-o', 'json'), weft('stat', 'deploy', '--to', 'deploy/books', '-t', '10m', '-o', 'json')]);
+  t.equal(from.code, 0, from.stderr);
+  const sent = (JSON.parse(from.stdout) as StatJson).rows;
+  t.same(sent.map((r) => r.name), ['books'], 'what web calls, from its own outbound series (dst_deployment)');
+  t.ok((sent[0].rps ?? 0) > 0 && sent[0].successRate! < 1, 'with the failing book among them', { sent });
+  t.same((JSON.parse(to.stdout) as StatJson).rows.map((r) => r.name), ['web'], "books' callers");
+
   const edges = await weft('edges', 'deploy', 'web');
   t.same(edges.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/)), [
     ['load', 'web', 'demo', 'demo', identityOf('load'), identityOf('web'), '-'],

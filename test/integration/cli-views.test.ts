@@ -27,8 +27,10 @@ const weft = (...args: string[]) => runBin('weft', args, { timeoutMs: 60_000 });
 /** `weft stat … -o json`'s document. */
 interface StatJson {
   source: string;
-  from: string;
-  to: string;
+  since: string;
+  until: string;
+  from?: string;
+  to?: string;
   rows: { namespace: string; name: string; meshed?: { ready: number; total: number }; successRate?: number; rps?: number; responses: number }[];
 }
 
@@ -53,14 +55,14 @@ t.test('the CLI views over weft demo and its Prometheus', { skip: prometheusMiss
   const deadline = Date.now() + 30_000;
   while (!(web && (web.rps ?? 0) > 0 && web.successRate !== undefined) && Date.now() < deadline) {
     await delay(1000);
-    const run = await weft('stat', 'deploy', '--from', '-15s', '--to', '-5s', '-o', 'json');
+    const run = await weft('stat', 'deploy', '--since', '-15s', '--until', '-5s', '-o', 'json');
     if (run.code === 0) web = (JSON.parse(run.stdout) as StatJson).rows.find((r) => r.name === 'web');
   }
   t.ok(web && web.rps! > 0, 'weft stat deploy sees web serving requests', { web });
 
   await t.test('stat deploy: a row per deployment, the same numbers as PromQL over the same range', async (t) => {
     const now = Date.now();
-    const range = ['--from', new Date(now - 15_000).toISOString(), '--to', new Date(now - 5000).toISOString()];
+    const range = ['--since', new Date(now - 15_000).toISOString(), '--until', new Date(now - 5000).toISOString()];
     const [table, json] = await Promise.all([weft('stat', 'deploy'), weft('stat', 'deploy/web', ...range, '-o', 'json')]);
     t.equal(table.code, 0, table.stderr);
     const lines = table.stdout.trim().split('\n');
@@ -72,15 +74,40 @@ t.test('the CLI views over weft demo and its Prometheus', { skip: prometheusMiss
 
     const doc = JSON.parse(json.stdout) as StatJson;
     t.same(doc.rows.map((r) => r.name), ['web'], 'NAME selects one deployment');
-    t.equal(Date.parse(doc.to) - Date.parse(doc.from), 10_000, '--from/--to set the range');
-    const at = Date.parse(doc.to) / 1000;
-    const window = `${Math.round((Date.parse(doc.to) - Date.parse(doc.from)) / 1000)}s`;
+    t.equal(Date.parse(doc.until) - Date.parse(doc.since), 10_000, '--since/--until set the range');
+    const at = Date.parse(doc.until) / 1000;
+    const window = `${Math.round((Date.parse(doc.until) - Date.parse(doc.since)) / 1000)}s`;
     const sel = (extra: string) => `${METRIC.responseTotal}{namespace="demo",deployment="web",direction="inbound"${extra}}`;
     const promql = `sum(increase(${sel(',classification="success"')}[${window}])) / sum(increase(${sel('')}[${window}]))`;
     const answer = JSON.parse(await (await fetch(`${context.prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}&time=${at}`)).text());
     const expected = Number(answer.data.result[0].value[1]);
-    t.ok(Math.abs(doc.rows[0].successRate! - expected) < 1e-9, `web's success rate ${doc.rows[0].successRate} equals Prometheus' ${expected} for ${doc.from} … ${doc.to}`);
+    t.ok(Math.abs(doc.rows[0].successRate! - expected) < 1e-9, `web's success rate ${doc.rows[0].successRate} equals Prometheus' ${expected} for ${doc.since} … ${doc.until}`);
     t.ok(doc.rows[0].successRate! > 0.5 && doc.rows[0].successRate! < 1, 'the failing book keeps it below 100 %');
+  });
+
+  await t.test('stat deploy --from deploy/web and --to deploy/books: traffic at the callers\' outbound side, by dst_deployment', async (t) => {
+    const now = Date.now();
+    const range = ['--since', new Date(now - 15_000).toISOString(), '--until', new Date(now - 5000).toISOString()];
+    const [from, to, table] = await Promise.all([
+      weft('stat', 'deploy', '--from', 'deploy/web', ...range, '-o', 'json'),
+      weft('stat', 'deploy', '--to', 'deploy/books', ...range, '-o', 'json'),
+      weft('stat', 'deploy', '--to', 'deployment/web'),
+    ]);
+    t.equal(from.code, 0, from.stderr);
+    const doc = JSON.parse(from.stdout) as StatJson;
+    t.same(doc.rows.map((r) => r.name), ['books'], 'what web calls: books');
+    t.equal(doc.from, 'deploy/web');
+    t.same(doc.rows[0].meshed, { ready: 1, total: 1 }, "books' own proxy says it is meshed");
+    const at = Date.parse(doc.until) / 1000;
+    const sel = (extra: string) => `${METRIC.responseTotal}{direction="outbound",namespace="demo",deployment="web",dst_namespace="demo",dst_deployment="books"${extra}}`;
+    const ask = async (promql: string) => Number(JSON.parse(await (await fetch(`${context.prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}&time=${at}`)).text()).data.result[0].value[1]);
+    const [responses, successRate] = await Promise.all([ask(`sum(increase(${sel('')}[10s]))`), ask(`sum(increase(${sel(',classification="success"')}[10s])) / sum(increase(${sel('')}[10s]))`)]);
+    t.ok(Math.abs(doc.rows[0].responses - responses) < 1e-9, `web → books responses ${doc.rows[0].responses} equal Prometheus' ${responses}`);
+    t.ok(Math.abs(doc.rows[0].successRate! - successRate) < 1e-9, `and the success rate ${doc.rows[0].successRate} equals Prometheus' ${successRate}`);
+    t.ok(successRate < 1, 'the failing book is among them');
+    t.equal(to.code, 0, to.stderr);
+    t.same((JSON.parse(to.stdout) as StatJson).rows.map((r) => r.name), ['web'], "books' callers: web");
+    t.same(table.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0]), ['load'], "web's callers, as a table");
   });
 
   await t.test('stat svc and ns; edges with both identities', async (t) => {
@@ -112,8 +139,8 @@ t.test('the CLI views over weft demo and its Prometheus', { skip: prometheusMiss
     const to = new Date().toISOString();
     const kubeconfig = kube.kubeconfigFile(dir);
     const [viaKube, direct] = await Promise.all([
-      weft('stat', 'deploy', '-n', 'demo', '--to', to, '--kubeconfig', kubeconfig, '-o', 'json'),
-      weft('stat', 'deploy', '-n', 'demo', '--to', to, '--prometheus-url', context.prometheusUrl!, '-o', 'json'),
+      weft('stat', 'deploy', '-n', 'demo', '--until', to, '--kubeconfig', kubeconfig, '-o', 'json'),
+      weft('stat', 'deploy', '-n', 'demo', '--until', to, '--prometheus-url', context.prometheusUrl!, '-o', 'json'),
     ]);
     t.equal(viaKube.code, 0, viaKube.stderr);
     const [a, b] = [JSON.parse(viaKube.stdout) as StatJson, JSON.parse(direct.stdout) as StatJson];
@@ -187,12 +214,19 @@ t.test('the CLI views over weft demo and its Prometheus', { skip: prometheusMiss
   });
 
   await t.test('bad input: one line naming what exists, or the URL that did not answer', async (t) => {
-    const [name, type, pod, prom] = await Promise.all([
+    const [name, type, pod, prom, fromName, fromBare, fromSvc] = await Promise.all([
       weft('stat', 'deploy', 'nope'),
       weft('stat', 'deployz'),
       weft('identity', 'nope'),
       weft('stat', 'deploy', '--prometheus-url', 'http://127.0.0.1:1'),
+      weft('stat', 'deploy', '--from', 'deploy/nope'),
+      weft('stat', 'deploy', '--from', 'deploy'),
+      weft('stat', 'deploy', '--from', 'svc/books'),
     ]);
+    t.same([fromName.code, fromName.stderr], [1, 'weft: error: --from deploy/nope: no deployment "nope" in namespace demo; known in namespace demo: books, load, stock and web\n']);
+    t.same([fromBare.code, fromBare.stderr], [2, 'weft: error: --from "deploy" names no resource: write TYPE/NAME, e.g. --from deploy/web\n']);
+    t.match(fromSvc.stderr, /^weft: error: --from svc\/books: a service sends no traffic; use --to svc\/books, or --from the deploy or pod behind it\n$/);
+    t.equal(fromSvc.code, 2);
     t.same([name.code, name.stderr], [1, 'weft: error: no deployment "nope" in namespace demo; known in namespace demo: books, load, stock and web\n']);
     t.same([type.code, type.stderr], [2, 'weft: error: unknown resource type "deployz": use deploy, pod, svc or ns\n']);
     t.same([pod.code, pod.stderr], [1, 'weft: error: no pod "nope" in namespace demo of weft demo; known: stock-0, books-0, web-0 and load-0\n']);

@@ -67,7 +67,14 @@ async function setup(t: Test) {
     fs.rmSync(dir, { recursive: true, force: true });
   });
   kube.store.create(pod('web-1', '10.1.0.1', { annotations: { [PROXY_VERSION]: 'v0.1.0', [CONFIG.opaquePorts]: '3306,9000-9001' }, serviceAccount: 'web' }));
-  kube.store.create(pod('web-2', '10.1.0.2'));
+  // An unmeshed pod of a Deployment: its endpoint's workload is read through its ReplicaSet.
+  kube.store.create({ ...pod('web-2', '10.1.0.2'), metadata: { ...pod('web-2', '10.1.0.2').metadata, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-5c9', uid: 'rs-uid', controller: true }] } });
+  kube.store.create({
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'web-5c9', namespace: 'demo', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'deploy-uid', controller: true }] },
+    spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'web' }] } } },
+  });
   kube.store.create(service('web', {}, { [ROUTE.retryHttp]: '5xx', [ROUTE.retryLimit]: '2', [ROUTE.requestTimeout]: '3s' }));
   kube.store.create(slice('web-a', 'web', [{ ip: '10.1.0.1', pod: 'web-1' }, { ip: '10.1.0.2', pod: 'web-2' }, { ip: '10.1.0.9', ready: false }]));
   kube.store.create(service('db', { clusterIP: 'None', ports: [{ name: 'http', port: 5432 }] }));
@@ -110,6 +117,7 @@ t.test('Get: every kind of authority, then scaling, a bad object and an API serv
     opaquePorts: [3306, 9000, 9001],
   }, 'a meshed pod: identity from its service account, the h2 hint, its opaque ports');
   t.match(first.get('10.1.0.2:8080'), { identity: '', protocolHint: '', opaquePorts: [] }, 'an unmeshed pod: no identity, no hint');
+  t.same(first.get('10.1.0.2:8080')!.metricLabels, { namespace: 'demo', service: 'web', pod: 'web-2', deployment: 'web', serviceaccount: 'default' }, 'its Deployment through its ReplicaSet (watched), its service account');
 
   const short = get('web:80', JSON.stringify({ ns: 'demo' }));
   const clusterIp = String((kube.store.get('Service', 'web', 'demo').spec as { clusterIP: string }).clusterIP);

@@ -1,9 +1,9 @@
 import t from 'tap';
-import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
-import { FactError, podFact, serviceFact, sliceFact } from '../../../controller/cluster/kubernetes-facts';
+import type { V1EndpointSlice, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import { FactError, intermediateOwnerFact, podFact, serviceFact, sliceFact } from '../../../controller/cluster/kubernetes-facts';
 import { ClusterIndex } from '../../../controller/cluster/kubernetes-index';
 import { AnnotationError } from '../../../controller/cluster/annotations';
-import { identityName, PROXY_VERSION, ROUTE, SLO } from '../../../common/contract';
+import { identityName, PROXY_VERSION, proxyWorkloadLabel, ROUTE, SLO } from '../../../common/contract';
 
 const svc = (name: string, spec: V1Service['spec'] = { clusterIP: '10.96.0.1', ports: [{ name: 'http', port: 80 }] }, annotations?: Record<string, string>): V1Service => ({
   metadata: { name, namespace: 'demo', annotations },
@@ -83,4 +83,41 @@ t.test('slo.weft.io annotations: the objectives of the indexed services; an inva
   t.match(index.resolve({ ...target, name: 'books' }), { kind: 'endpoints' }, 'the service with a bad objective still resolves');
   index.deleteService('demo', 'web');
   t.same(index.objectives(), []);
+});
+
+t.test("endpoint labels: the pod's workload (its weft.io/proxy-<kind> label, else its owner chain) and service account", async (t) => {
+  const owned = (name: string, ip: string, owner?: { kind: string; name: string; apiVersion?: string }, labels?: Record<string, string>): V1Pod => ({
+    ...pod(name, ip, labels !== undefined),
+    metadata: {
+      name,
+      namespace: 'demo',
+      labels,
+      annotations: labels ? { [PROXY_VERSION]: 'v1' } : undefined,
+      ownerReferences: owner ? [{ apiVersion: owner.apiVersion ?? 'apps/v1', kind: owner.kind, name: owner.name, uid: `uid-${owner.name}`, controller: true }] : undefined,
+    },
+  });
+  const replicaSet = (name: string, deployment?: string): V1ReplicaSet => ({
+    metadata: { name, namespace: 'demo', ownerReferences: deployment ? [{ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment, uid: 'd', controller: true }] : undefined },
+  });
+  const index = new ClusterIndex();
+  index.setService(serviceFact(svc('web')));
+  index.setSlice('demo', 'web-a', sliceFact(slice('web-a', 'web', ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'], ['meshed', 'plain', 'bare', 'db-0'])));
+  index.setPod(podFact(owned('meshed', '10.0.0.1', { kind: 'ReplicaSet', name: 'other-5d' }, { [proxyWorkloadLabel('deployment')]: 'web' })));
+  index.setPod(podFact(owned('plain', '10.0.0.2', { kind: 'ReplicaSet', name: 'web-7f' })));
+  index.setPod(podFact({ ...owned('bare', '10.0.0.3'), spec: { containers: [] } }));
+  index.setPod(podFact(owned('db-0', '10.0.0.4', { kind: 'StatefulSet', name: 'db' })));
+  const labels = () => Object.fromEntries((index.resolve(target) as unknown as { endpoints: { labels: Record<string, string> }[] }).endpoints.map((e) => [e.labels.pod, e.labels]));
+
+  t.same(labels().plain, { namespace: 'demo', service: 'web', pod: 'plain', replicaset: 'web-7f', serviceaccount: 'web' }, 'a ReplicaSet not seen yet is the workload itself');
+  t.same(keys(index.setOwner(intermediateOwnerFact('ReplicaSet', replicaSet('web-7f', 'web')))), ['ip:10.0.0.2', 'ip:10.96.0.1', 'svc:demo/web'], 'its ReplicaSet arriving changes the pod\'s endpoints');
+  t.same(keys(index.setOwner(intermediateOwnerFact('ReplicaSet', replicaSet('web-7f', 'web')))), [], 'the same controller again (a status update): nothing changes');
+  const now = labels();
+  t.same(now.plain, { namespace: 'demo', service: 'web', pod: 'plain', deployment: 'web', serviceaccount: 'web' }, 'Pod → ReplicaSet → Deployment');
+  t.same(now.meshed, { namespace: 'demo', service: 'web', pod: 'meshed', deployment: 'web', serviceaccount: 'web' }, "a meshed pod: its weft.io/proxy-deployment label, not its owners'");
+  t.same(now.bare, { namespace: 'demo', service: 'web', pod: 'bare', serviceaccount: 'default' }, 'a bare pod: no workload; the default service account');
+  t.same(now['db-0'], { namespace: 'demo', service: 'web', pod: 'db-0', statefulset: 'db', serviceaccount: 'web' }, 'a StatefulSet is its own workload');
+  t.match(index.resolve({ kind: 'ip', ip: '10.0.0.2', port: 8080 }), { endpoints: [{ labels: { pod: 'plain', deployment: 'web', serviceaccount: 'web' } }] }, 'by pod IP too');
+  t.same(keys(index.deleteOwner('ReplicaSet', 'demo', 'web-7f')), ['ip:10.0.0.2', 'ip:10.96.0.1', 'svc:demo/web']);
+  t.equal(labels().plain.replicaset, 'web-7f', 'its ReplicaSet gone: the ReplicaSet again, as the injector reads it');
+  t.same(keys(index.setOwner(intermediateOwnerFact('Job', { metadata: { name: 'unrelated', namespace: 'demo' } }))), [], 'a Job no pod names');
 });

@@ -47,9 +47,10 @@ t.test('RBAC: each role only what its code asks of the API', async (t) => {
   const all = objects();
   const rules = (name: string) => find(all, 'ClusterRole', name).rules.map((r: any) => `${r.apiGroups[0] || 'core'}/${r.resources.join('+')}:${r.verbs.join('+')}`);
   t.same(rules('weft-weft-identity'), ['authentication.k8s.io/tokenreviews:create']);
-  t.same(rules('weft-weft-destination'), ['core/pods+services:get+list+watch', 'discovery.k8s.io/endpointslices:get+list+watch']);
+  const facts = ['core/pods+services:get+list+watch', 'discovery.k8s.io/endpointslices:get+list+watch', 'apps/replicasets:get+list+watch', 'batch/jobs:get+list+watch'];
+  t.same(rules('weft-weft-destination'), facts);
   t.same(rules('weft-weft-proxy-injector'), ['core/namespaces:get+list+watch', 'apps/replicasets:get', 'batch/jobs:get']);
-  t.same(rules('weft-weft-tap'), ['core/pods+services:get+list+watch', 'discovery.k8s.io/endpointslices:get+list+watch', 'authorization.k8s.io/subjectaccessreviews:create']);
+  t.same(rules('weft-weft-tap'), [...facts, 'authorization.k8s.io/subjectaccessreviews:create']);
   t.same(find(all, 'Role', 'weft-proxy-injector').rules, [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }], 'its ConfigMap, in weft only');
   t.equal(all.filter((o) => o.kind.endsWith('Binding')).length, 5);
   for (const binding of all.filter((o) => o.kind.endsWith('Binding'))) {

@@ -9,8 +9,10 @@ import { stats } from '../../../../common/views/stats';
 import { edges } from '../../../../common/views/edges';
 import { UnknownResourceName } from '../../../../common/views/resources';
 
-const web = { namespace: 'demo', deployment: 'web', pod: 'web-0', identity: 'web.demo.serviceaccount.identity.weft.cluster.local' };
-const books = { namespace: 'demo', deployment: 'books', pod: 'books-0', identity: 'books.demo.serviceaccount.identity.weft.cluster.local' };
+const web = { namespace: 'demo', deployment: 'web', pod: 'web-0' };
+const books = { namespace: 'demo', deployment: 'books', pod: 'books-0' };
+const stock = { namespace: 'demo', deployment: 'stock', pod: 'stock-0' };
+const id = (name: string) => `${name}.demo.serviceaccount.identity.weft.cluster.local`;
 
 function history(start: Snapshot, end: Snapshot): SnapshotHistory {
   return { description: 'test snapshots', pair: async () => [start, end] };
@@ -85,21 +87,43 @@ t.test('stats over the local source: success, rps, latency, meshed; an unknown n
   await t.rejects(stats(source, { type: 'deploy', name: 'nope', range }), { message: 'no deployment "nope"; known: books and web' });
 });
 
-t.test('edges: the callee by dst_pod or by the identity its connection verified', async (t) => {
+t.test('edges: callee from dst_deployment or the identity it verified, CLIENT_ID from the callee\'s inbound client_id', async (t) => {
   const out = (extra: Record<string, string>) => ({ direction: 'outbound', tls: 'true', ...extra });
+  const into = (extra: Record<string, string>) => ({ direction: 'inbound', tls: 'true', ...extra });
   const end: Snapshot = {
     atMs: 5000,
     targets: [
-      { labels: web, up: true, samples: [{ name: 'response_total', labels: out({ dst_namespace: 'demo', dst_pod: 'books-0', dst_service: 'books', server_id: books.identity, classification: 'success' }), value: 9 }] },
-      { labels: books, up: true, samples: [{ name: 'tcp_open_total', labels: out({ peer: 'dst', authority: 'stock:7000', server_id: 'stock.demo.serviceaccount.identity.weft.cluster.local' }), value: 2 }] },
+      {
+        labels: web,
+        up: true,
+        samples: [
+          { name: 'response_total', labels: out({ dst_namespace: 'demo', dst_deployment: 'books', dst_pod: 'books-0', dst_service: 'books', server_id: id('books'), classification: 'success' }), value: 9 },
+          { name: 'tcp_open_total', labels: out({ peer: 'dst', server_id: id('books') }), value: 1 },
+        ],
+      },
+      {
+        labels: books,
+        up: true,
+        samples: [
+          { name: 'response_total', labels: into({ client_id: id('web'), classification: 'success' }), value: 9 },
+          { name: 'tcp_open_total', labels: into({ peer: 'src', client_id: id('web') }), value: 1 },
+          { name: 'tcp_open_total', labels: out({ peer: 'dst', server_id: id('stock') }), value: 2 },
+        ],
+      },
+      { labels: stock, up: true, samples: [{ name: 'tcp_open_total', labels: into({ peer: 'src', client_id: id('books') }), value: 2 }] },
     ],
   };
   const source = new LocalSource(history({ atMs: 0, targets: [] }, end));
-  const found = await edges(source, { type: 'deploy', range: { fromMs: 0, toMs: 5000 } });
+  const range = { fromMs: 0, toMs: 5000 };
+  const found = await edges(source, { type: 'deploy', range });
   t.same(found, [
-    { src: 'books', dst: 'stock', srcNamespace: 'demo', dstNamespace: '', clientId: books.identity, serverId: 'stock.demo.serviceaccount.identity.weft.cluster.local', msg: '' },
-    { src: 'web', dst: 'books', srcNamespace: 'demo', dstNamespace: 'demo', clientId: web.identity, serverId: books.identity, msg: '' },
-  ]);
+    { src: 'books', dst: 'stock', srcNamespace: 'demo', dstNamespace: 'demo', clientId: id('books'), serverId: id('stock'), msg: '' },
+    { src: 'web', dst: 'books', srcNamespace: 'demo', dstNamespace: 'demo', clientId: id('web'), serverId: id('books'), msg: '' },
+  ], 'books → stock is opaque TCP: no dst_* labels, stock is the proxy taking books\' connections');
+  t.same((await edges(source, { type: 'pod', range })).map((e) => [e.src, e.dst, e.clientId]), [
+    ['books-0', 'stock-0', id('books')],
+    ['web-0', 'books-0', id('web')],
+  ], 'the same between pods, by dst_pod');
 });
 
 t.test('SnapshotStore keeps an hour and answers a range with the snapshots at its ends', async (t) => {
