@@ -15,4 +15,4 @@ export { createCsr, parseCsr, namesBeyond, type ParsedCsr } from './csr';
 export { verifyChain, type VerifyResult } from './verify';
 export { certificateExpiry, summarizeCertificates, type CertificateSummary, type Expiry } from './inspect';
 export { parseCertificates, trustDomainOf, type ParsedCertificate } from './parse';
-export { createServingCertificate, SERVING_VALIDITY_MS, type ServingCertificate, type ServingOptions } from './serving';
+export { createServingCertificate, serviceServerName, serviceServingCertificate, SERVING_VALIDITY_MS, type ServiceCertificateOptions, type ServingCertificate, type ServingOptions } from './serving';

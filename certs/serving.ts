@@ -82,3 +82,29 @@ export function createServingCertificate(options: ServingOptions): ServingCertif
   });
   return { caPem, certPem, keyPem, notAfter: Math.floor(notAfter / 1000) * 1000 };
 }
+
+/** The name the Kubernetes API server verifies a control-plane Service's certificate against (its in-cluster DNS name). */
+export function serviceServerName(service: string, namespace: string): string {
+  return `${service}.${namespace}.svc`;
+}
+
+export interface ServiceCertificateOptions {
+  service: string;
+  namespace: string;
+  /** Default one year. */
+  validityMs?: number;
+  now?: number;
+}
+
+/**
+ * A fresh CA (for the caBundle of a webhook configuration or an APIService) and the leaf for the Service's
+ * in-cluster name (for its kubernetes.io/tls Secret): the API server is no mesh peer, so not the trust anchor's.
+ */
+export function serviceServingCertificate(options: ServiceCertificateOptions): ServingCertificate {
+  return createServingCertificate({
+    dnsNames: [serviceServerName(options.service, options.namespace)],
+    caCommonName: `${options.service}-ca.${options.namespace}`,
+    validityMs: options.validityMs,
+    now: options.now,
+  });
+}

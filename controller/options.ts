@@ -38,7 +38,8 @@ The weft control plane. Roles:
   destination   service discovery for proxies: gRPC weft.destination.Destination (Get, GetProfile)
   identity      certificates for proxies: gRPC weft.identity.Identity (Certify)
   injector      the proxy injector: HTTPS POST /inject, a mutating admission webhook (Kubernetes only)
-  tap           live requests from proxies: HTTP POST /tap, streaming what each pod's proxy taps (as weft-tap)
+  tap           live requests from proxies, streaming what each pod's proxy taps (as weft-tap): the aggregated API
+                tap.weft.io over HTTPS with Kubernetes, HTTP POST /tap with --cluster-file
   all           every role in one process (identity only with --issuer-dir, injector only with --injector-tls-dir,
                 tap only with --tap-token-file)
 

@@ -4,14 +4,15 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import type { HostPort } from '../common/address';
 import { REPO_ROOT } from '../common/entrypoint';
 import { listen } from '../common/listen';
 import type { Logger } from '../common/log';
+import type { HostPort } from '../common/address';
 import type { MetricsSource } from '../common/views/source';
 import type { ObjectivesSource } from './objectives';
 import { overview, WINDOWS_SECONDS } from './overview';
 import { serviceSlos } from './slos';
+import type { TapTargetOf } from '../common/tap-client';
 import { relayTap } from './tap';
 
 export interface DashboardOptions {
@@ -21,8 +22,8 @@ export interface DashboardOptions {
   dataSinceMs?: number;
   log: Logger;
   clock?: () => number;
-  /** The tap service (weft-controller tap) the live tap view relays; without it the view says there is none. */
-  tapAddr?: HostPort;
+  /** Where the live tap view's taps go (weft-controller tap, by address or through the Kubernetes API); without it the view says there is none. */
+  tap?: TapTargetOf;
 }
 
 export const DEFAULT_DASHBOARD_PORT = 50750;
@@ -68,7 +69,7 @@ export function createDashboardServer(options: DashboardOptions): http.Server {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'only GET\n');
     const asset = assets.get(url.pathname);
     if (asset) return send(res, 200, asset.type, asset.body);
-    if (url.pathname === '/api/tap') return relayTap(options.tapAddr, url, res, SECURITY_HEADERS);
+    if (url.pathname === '/api/tap') return relayTap(options.tap, url, res, SECURITY_HEADERS);
     const api = apis[url.pathname];
     if (!api) return sendJson(res, 404, { error: `no ${url.pathname} here` });
     // Through a promise, so a refusal thrown before the API awaits anything is answered the same way.

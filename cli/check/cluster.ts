@@ -12,6 +12,8 @@ import {
   KUBERNETES_TLS_FILES,
   MESH_CONFIG_MAP,
   PROXY_VERSION,
+  TAP_API_SERVICE,
+  TAP_TLS_SECRET,
   TRUST_ROOTS_CONFIG_MAP,
   TRUST_ROOTS_KEY,
 } from '../../common/contract';
@@ -164,10 +166,11 @@ export function issuer(ctx: CheckContext): Promise<Issuer> {
   });
 }
 
+/** A serving certificate the API server calls (the injector's, tap's) and the caBundle it trusts it by. */
 export interface InjectorTls {
   cert: ParsedCertificate;
   certPem: string;
-  /** The caBundle of the webhook configuration, as PEM. */
+  /** The caBundle of the webhook configuration (of the APIService, for tap), as PEM. */
   caBundlePem: string;
 }
 
@@ -183,6 +186,32 @@ export function injectorTls(ctx: CheckContext): Promise<InjectorTls> {
     const webhook = configuration.webhooks?.find((w) => w.name === INJECTOR_WEBHOOK_NAME);
     const caBundle = webhook?.clientConfig?.caBundle;
     if (!caBundle) throw new CheckFailure(`MutatingWebhookConfiguration ${INJECTOR_WEBHOOK_CONFIGURATION} has no caBundle for webhook ${INJECTOR_WEBHOOK_NAME}`, hint);
+    return { cert, certPem, caBundlePem: Buffer.from(caBundle, 'base64').toString('utf8') };
+  });
+}
+
+interface ApiService {
+  spec?: { caBundle?: string };
+  status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
+}
+
+/** The tap APIService (v1alpha1.tap.weft.io), as the API server's aggregation layer keeps it. */
+export function tapApiService(ctx: CheckContext): Promise<ApiService> {
+  return ctx.read('tap-apiservice', async () => {
+    const found = await ctx.kube.find<ApiService>(`/apis/apiregistration.k8s.io/v1/apiservices/${TAP_API_SERVICE}`);
+    if (!found) throw new CheckFailure(`APIService ${TAP_API_SERVICE} does not exist`, installHint);
+    return found;
+  });
+}
+
+/** tap's serving certificate (Secret weft-tap-k8s-tls) and the caBundle its APIService trusts. */
+export function tapTls(ctx: CheckContext): Promise<InjectorTls> {
+  return ctx.read('tap-tls', async () => {
+    const hint = `re-create tap's certificate and the APIService caBundle together: weft upgrade | kubectl apply -f -`;
+    const { certPem, where } = await tlsSecret(ctx, TAP_TLS_SECRET, hint);
+    const [cert] = certificatesIn(certPem, `${where} ${KUBERNETES_TLS_FILES.cert}`, hint);
+    const caBundle = (await tapApiService(ctx)).spec?.caBundle;
+    if (!caBundle) throw new CheckFailure(`APIService ${TAP_API_SERVICE} has no caBundle`, hint);
     return { cert, certPem, caBundlePem: Buffer.from(caBundle, 'base64').toString('utf8') };
   });
 }

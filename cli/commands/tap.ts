@@ -1,17 +1,16 @@
 // `weft tap RESOURCE`: live requests as the proxies of a workload's pods see them, through the tap service
-// (weft-controller tap): by address with --tap-addr, otherwise through the Kubernetes API's service proxy with
-// the user's kubeconfig, where tap asks Kubernetes whether that user may tap it; with neither given, a running
-// `weft demo`'s (its context file). Runs until interrupted.
-import * as http from 'node:http';
+// (weft-controller tap): by address with --tap-addr, otherwise through the Kubernetes API server to tap's
+// aggregated API (tap.weft.io) with the user's kubeconfig, where tap asks Kubernetes whether that user may tap
+// it; with neither given, a running `weft demo`'s (its context file). Runs until interrupted.
+import type * as http from 'node:http';
 import { Command, Option } from 'commander';
 import YAML from 'yaml';
-import { ADDRESS_FORM, formatHostPort, parseHostPort } from '../../common/address';
-import { CONTROL_PLANE_NAMESPACE, CONTROL_PLANE_SERVICES, CONTROLLER_TAP_ADDR } from '../../common/contract';
+import { ADDRESS_FORM, parseHostPort } from '../../common/address';
 import { UsageError } from '../../common/errors';
-import { MAX_TAP_MAX_RPS, TAP_HTTP_PATH, TapQuery, TapRecord, TapStreamLine } from '../../common/tap-api';
+import { MAX_TAP_MAX_RPS, TapQuery, TapRecord, TapStreamLine } from '../../common/tap-api';
 import { parseResource, PEER_KINDS, ResourceError, TAPPABLE_KINDS } from '../../common/tap-resource';
-import { openTap, TapUnreachable } from '../../common/tap-client';
-import { PreparedRequest, serviceProxyRequest } from '../kube-service-proxy';
+import { openTap, tapAtAddress, TapTarget, TapTargetOf, TapUnreachable } from '../../common/tap-client';
+import { tapThroughApiServer } from '../kube-service-proxy';
 import { currentContext } from '../views/connect';
 
 const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
@@ -47,8 +46,8 @@ export function registerTap(program: Command): void {
       const query = tapQuery(resource, opts);
       // No address and no kubeconfig given: a running `weft demo`'s tap service, if there is one.
       const tapAddr = opts.tapAddr ?? (opts.kubeconfig ? undefined : (await currentContext())?.tapAddr);
-      const prepared = tapAddr ? byAddress(tapAddr) : await serviceProxyRequest({ namespace: CONTROL_PLANE_NAMESPACE, service: CONTROL_PLANE_SERVICES.tap.service, port: parseHostPort(CONTROLLER_TAP_ADDR)!.port, path: TAP_HTTP_PATH }, opts.kubeconfig);
-      await streamTap(prepared, query, printer(opts.output));
+      const targetOf = tapAddr ? byAddress(tapAddr) : tapThroughApiServer(opts.kubeconfig);
+      await streamTap(await targetOf(query), query, printer(opts.output));
     });
 }
 
@@ -85,10 +84,10 @@ function tapQuery(resource: string, opts: TapOptions): TapQuery {
   };
 }
 
-function byAddress(text: string): PreparedRequest {
+function byAddress(text: string): TapTargetOf {
   const addr = parseHostPort(text);
   if (!addr) throw new UsageError(`--tap-addr ${JSON.stringify(text)} is not valid: expected ${ADDRESS_FORM}`);
-  return { url: new URL(`http://${formatHostPort(addr)}${TAP_HTTP_PATH}`), options: {}, request: http.request };
+  return tapAtAddress(addr);
 }
 
 interface Printer {
@@ -98,9 +97,9 @@ interface Printer {
 }
 
 /** Opens the tap and hands each event to `printer` until the stream ends (or the user interrupts). */
-async function streamTap(prepared: PreparedRequest, query: TapQuery, printer: Printer): Promise<void> {
-  const where = prepared.url.origin + prepared.url.pathname;
-  const tap = openTap(prepared.url, prepared.options, prepared.request, query);
+async function streamTap(target: TapTarget, query: TapQuery, printer: Printer): Promise<void> {
+  const where = target.url.origin + target.url.pathname;
+  const tap = openTap(target, query);
   let interrupted!: () => void;
   const stopped = new Promise<void>((resolve) => (interrupted = resolve));
   const stop = () => {

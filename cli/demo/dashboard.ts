@@ -4,6 +4,7 @@
 import type * as http from 'node:http';
 import { formatHostPort, HostPort } from '../../common/address';
 import { createLogger } from '../../common/log';
+import { tapAtAddress } from '../../common/tap-client';
 import type { MetricsSource } from '../../common/views/source';
 import { objectivesFromMetrics } from '../../dashboard/objectives';
 import { createDashboardServer, listenDashboard } from '../../dashboard/server';
@@ -21,7 +22,7 @@ export async function startDemoDashboard(source: MetricsSource, controller: Cont
     // The budgets count from here: before the demo there was no traffic to spend them.
     dataSinceMs: Date.now(),
     log: createLogger('dashboard', 'warn', 'plain'),
-    tapAddr: controller.tap,
+    tap: tapAtAddress(controller.tap),
   });
   const bound = await listenDashboard(server, addr);
   return {

@@ -1,5 +1,6 @@
 // The certificates an install carries: the trust anchors, the issuer they signed (absent when an external issuer
-// such as cert-manager owns its Secret), and the injector's serving certificate with the CA of its caBundle.
+// such as cert-manager owns its Secret), and the serving certificates the API server calls the injector and tap's
+// aggregated API with, each with the CA of its caBundle.
 // Generated when none are supplied; supplied ones (from files, or read back from the cluster by `weft upgrade`)
 // are refused with the reason unless they chain, are within their validity and are ECDSA P-256.
 import { createPrivateKey, KeyObject, X509Certificate } from 'node:crypto';
@@ -14,7 +15,8 @@ import {
   verifyChain,
 } from '../../certs';
 import type { ParsedCertificate } from '../../certs/parse';
-import { injectorServerName, injectorServingCertificate } from '../../injector/serving-certificate';
+import { serviceServerName, serviceServingCertificate } from '../../certs';
+import { CONTROL_PLANE_NAMESPACE, CONTROL_PLANE_SERVICES, INJECTOR_SERVICE } from '../../common/contract';
 
 export interface WebhookCertificate {
   /** tls.crt: the leaf first, then any intermediates. */
@@ -29,6 +31,8 @@ export interface InstallCertificates {
   /** Undefined with an external issuer: its Secret is someone else's. */
   issuer?: CertifiedKey;
   webhook: WebhookCertificate;
+  /** tap's aggregated API: the APIService's caBundle is its CA. */
+  tap: WebhookCertificate;
 }
 
 /** A PEM text and where it came from (a flag and its file, or a Secret), for the error that names it. */
@@ -42,6 +46,7 @@ export interface SuppliedCertificates {
   issuer?: { cert: Pem; key: Pem };
   /** `ca` may be left out when `cert` holds the chain up to its CA (or is self-signed). */
   webhook?: { cert: Pem; key: Pem; ca?: Pem };
+  tap?: { cert: Pem; key: Pem; ca?: Pem };
 }
 
 export interface CertificateChoice {
@@ -63,21 +68,24 @@ const refuse = (pem: Pem, reason: string): never => {
 export function installCertificates(choice: CertificateChoice): InstallCertificates {
   const { supplied, externalIssuer, trustDomain } = choice;
   const now = choice.now ?? Date.now();
-  const webhook = supplied.webhook ? checkedWebhook(supplied.webhook, now) : injectorServingCertificate({ now });
+  const serving = (service: string, given: SuppliedCertificates['webhook']) =>
+    given ? checkedServing(given, serviceServerName(service, CONTROL_PLANE_NAMESPACE), now) : serviceServingCertificate({ service, namespace: CONTROL_PLANE_NAMESPACE, now });
+  const webhook = serving(INJECTOR_SERVICE, supplied.webhook);
+  const tap = serving(CONTROL_PLANE_SERVICES.tap.service, supplied.tap);
   if (externalIssuer) {
     if (supplied.issuer) throw new CertificateRefusedError('an external issuer owns the issuer Secret: leave out the issuer certificate and key');
     if (!supplied.trustAnchors) throw new CertificateRefusedError('an external issuer needs the trust anchors its issuer chains to (--identity-trust-anchors-file)');
-    return { trustAnchorsPem: checkedAnchors(supplied.trustAnchors, trustDomain, now).text, webhook };
+    return { trustAnchorsPem: checkedAnchors(supplied.trustAnchors, trustDomain, now).text, webhook, tap };
   }
   if (!supplied.trustAnchors && !supplied.issuer) {
     const anchor = createTrustAnchor({ trustDomain, now });
-    return { trustAnchorsPem: anchor.certPem, issuer: createIssuer({ anchor: loadAuthority(anchor), now }), webhook };
+    return { trustAnchorsPem: anchor.certPem, issuer: createIssuer({ anchor: loadAuthority(anchor), now }), webhook, tap };
   }
   if (!supplied.trustAnchors || !supplied.issuer) {
     throw new CertificateRefusedError('give the trust anchors together with the issuer certificate and key they signed, or none of them to have them generated');
   }
   const anchors = checkedAnchors(supplied.trustAnchors, trustDomain, now);
-  return { trustAnchorsPem: anchors.text, issuer: checkedIssuer(supplied.issuer, anchors, now), webhook };
+  return { trustAnchorsPem: anchors.text, issuer: checkedIssuer(supplied.issuer, anchors, now), webhook, tap };
 }
 
 interface CheckedAnchors {
@@ -124,7 +132,8 @@ function checkedIssuer(issuer: { cert: Pem; key: Pem }, anchors: CheckedAnchors,
   return { certPem: issuer.cert.text, keyPem: issuer.key.text };
 }
 
-function checkedWebhook(webhook: { cert: Pem; key: Pem; ca?: Pem }, now: number): WebhookCertificate {
+/** A supplied serving pair (the injector's, tap's), checked for `serverName`: what the API server verifies. */
+function checkedServing(webhook: { cert: Pem; key: Pem; ca?: Pem }, serverName: string, now: number): WebhookCertificate {
   const chain = parsed(webhook.cert);
   const [leaf] = chain;
   usable(webhook.cert, leaf, now);
@@ -133,9 +142,9 @@ function checkedWebhook(webhook: { cert: Pem; key: Pem; ca?: Pem }, now: number)
   keyOfLeaf(webhook.key, leaf);
   // A self-signed leaf is its own CA; verifyChain wants a CA above a leaf, so that case is checked here.
   if (ca === leaf) {
-    if (!leaf.dnsNames.includes(injectorServerName())) refuse(webhook.cert, `is for ${leaf.dnsNames.join(', ') || leaf.subject}, not ${injectorServerName()}`);
+    if (!leaf.dnsNames.includes(serverName)) refuse(webhook.cert, `is for ${leaf.dnsNames.join(', ') || leaf.subject}, not ${serverName}`);
   } else {
-    const verified = verifyChain({ chainPem: chain.filter((c) => c !== ca).map((c) => c.pem).join(''), anchorsPem: ca.pem, name: injectorServerName(), now });
+    const verified = verifyChain({ chainPem: chain.filter((c) => c !== ca).map((c) => c.pem).join(''), anchorsPem: ca.pem, name: serverName, now });
     if (!verified.ok) refuse(webhook.cert, verified.reason);
   }
   return { certPem: webhook.cert.text, keyPem: webhook.key.text, caPem: ca.pem };
@@ -145,7 +154,7 @@ function checkedWebhook(webhook: { cert: Pem; key: Pem; ca?: Pem }, now: number)
 function caOf(pem: Pem, chain: ParsedCertificate[]): ParsedCertificate {
   const last = chain[chain.length - 1];
   if (!signedBy(last.x509, last.x509)) {
-    refuse(pem, `does not chain to a CA: ${last.subject} is signed by ${last.issuer}, which the file does not hold; put the chain up to its CA in the file (leaf first), as the webhook's caBundle is made from it`);
+    refuse(pem, `does not chain to a CA: ${last.subject} is signed by ${last.issuer}, which the file does not hold; put the chain up to its CA in the file (leaf first), as the caBundle is made from it`);
   }
   return last;
 }

@@ -11,6 +11,7 @@ import {
   ISSUER_SECRET,
   KUBERNETES_TLS_FILES,
   MESH_CONFIG_MAP,
+  TAP_TLS_SECRET,
   TLS_CA_KEY,
   TRUST_ROOTS_CONFIG_MAP,
   TRUST_ROOTS_KEY,
@@ -68,16 +69,19 @@ export class InstalledCluster {
       .map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`);
   }
 
-  /** Every object of the install still there, in apply order (kinds as install emits them). */
+  /**
+   * Every object of the install still there, in apply order (kinds as install emits them), in every namespace:
+   * tap's RoleBinding lives in kube-system.
+   */
   async installedObjects(): Promise<ObjectReference[]> {
     const api = this.client.KubernetesObjectApi.makeApiClient(this.kubeConfig);
     const found: ObjectReference[] = [];
     for (const { apiVersion, kind, namespaced } of INSTALL_KINDS) {
       const list = await this.ask(`the ${kind} objects of weft`, () =>
-        api.list<KubernetesObject>(apiVersion, kind, namespaced ? NAMESPACE : undefined, undefined, undefined, undefined, undefined, `${CONTROL_PLANE_NS_LABEL}=${NAMESPACE}`),
+        api.list<KubernetesObject>(apiVersion, kind, undefined, undefined, undefined, undefined, undefined, `${CONTROL_PLANE_NS_LABEL}=${NAMESPACE}`),
       );
       for (const item of list?.items ?? []) {
-        found.push({ apiVersion, kind, metadata: { name: item.metadata!.name!, ...(namespaced ? { namespace: NAMESPACE } : {}) } });
+        found.push({ apiVersion, kind, metadata: { name: item.metadata!.name!, ...(namespaced ? { namespace: item.metadata!.namespace ?? NAMESPACE } : {}) } });
       }
     }
     return found;
@@ -104,7 +108,10 @@ export class InstalledCluster {
     return parseKeptValues(data[INSTALL_VALUES_KEY] ?? '{}', `${source} key ${INSTALL_VALUES_KEY}`);
   }
 
-  /** The trust roots, the issuer (unless external) and the webhook certificate the cluster holds. */
+  /**
+   * The trust roots, the issuer (unless external) and the webhook and tap serving certificates the cluster holds.
+   * An install from before tap's aggregated API has no tap Secret: then one is generated.
+   */
   async keptCertificates(externalIssuer: boolean): Promise<SuppliedCertificates> {
     const pem = (data: Record<string, string> | undefined, key: string, source: string): Pem => {
       const text = data?.[key];
@@ -113,18 +120,19 @@ export class InstalledCluster {
     };
     const roots = await this.configMapData(TRUST_ROOTS_CONFIG_MAP);
     const trustAnchors = pem(roots, TRUST_ROOTS_KEY, `ConfigMap ${NAMESPACE}/${TRUST_ROOTS_CONFIG_MAP}`);
-    const webhookData = await this.secretData(INJECTOR_TLS_SECRET);
-    const webhookSource = `Secret ${NAMESPACE}/${INJECTOR_TLS_SECRET}`;
-    const webhook = {
-      cert: pem(webhookData, KUBERNETES_TLS_FILES.cert, webhookSource),
-      key: pem(webhookData, KUBERNETES_TLS_FILES.key, webhookSource),
-      ca: pem(webhookData, TLS_CA_KEY, webhookSource),
+    const servingPair = async (name: string) => {
+      const data = await this.secretData(name);
+      const source = `Secret ${NAMESPACE}/${name}`;
+      return data && { cert: pem(data, KUBERNETES_TLS_FILES.cert, source), key: pem(data, KUBERNETES_TLS_FILES.key, source), ca: pem(data, TLS_CA_KEY, source) };
     };
-    if (externalIssuer) return { trustAnchors, webhook };
+    const webhook = await servingPair(INJECTOR_TLS_SECRET);
+    if (!webhook) throw new ClusterReadError(`Secret ${NAMESPACE}/${INJECTOR_TLS_SECRET} does not exist: weft upgrade keeps the identity it holds; restore it, or give the certificate with its flag`);
+    const tap = await servingPair(TAP_TLS_SECRET);
+    if (externalIssuer) return { trustAnchors, webhook, tap };
     const issuerData = await this.secretData(ISSUER_SECRET);
     const issuerSource = `Secret ${NAMESPACE}/${ISSUER_SECRET}`;
     const issuer = { cert: pem(issuerData, KUBERNETES_TLS_FILES.cert, issuerSource), key: pem(issuerData, KUBERNETES_TLS_FILES.key, issuerSource) };
-    return { trustAnchors, issuer, webhook };
+    return { trustAnchors, issuer, webhook, tap };
   }
 }
 

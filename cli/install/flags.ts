@@ -17,6 +17,8 @@ export interface InstallFlags {
   identityExternalIssuer?: boolean;
   webhookCertificateFile?: string;
   webhookKeyFile?: string;
+  tapCertificateFile?: string;
+  tapKeyFile?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -30,7 +32,9 @@ export function addInstallFlags(command: Command): Command {
     .option('--identity-issuer-key-file <file>', "PEM of the issuer's private key (issuer.key)")
     .option('--identity-external-issuer', 'leave the issuer Secret out, for cert-manager to own; needs --identity-trust-anchors-file')
     .option('--webhook-certificate-file <file>', "PEM of the injector's serving certificate and its chain up to its CA (leaf first); default: generated")
-    .option('--webhook-key-file <file>', "PEM of the injector's private key");
+    .option('--webhook-key-file <file>', "PEM of the injector's private key")
+    .option('--tap-certificate-file <file>', "PEM of tap's serving certificate (its aggregated API) and its chain up to its CA (leaf first); default: generated")
+    .option('--tap-key-file <file>', "PEM of tap's private key");
 }
 
 /** The values the flags give, over `kept` (an earlier install's). */
@@ -66,10 +70,12 @@ function pair(certFile: string | undefined, keyFile: string | undefined, certFla
 export function suppliedCertificates(flags: InstallFlags, kept: SuppliedCertificates = {}): SuppliedCertificates {
   const issuer = pair(flags.identityIssuerCertificateFile, flags.identityIssuerKeyFile, '--identity-issuer-certificate-file', '--identity-issuer-key-file');
   const webhook = pair(flags.webhookCertificateFile, flags.webhookKeyFile, '--webhook-certificate-file', '--webhook-key-file');
+  const tap = pair(flags.tapCertificateFile, flags.tapKeyFile, '--tap-certificate-file', '--tap-key-file');
   return {
     trustAnchors: flags.identityTrustAnchorsFile ? readPem(flags.identityTrustAnchorsFile, '--identity-trust-anchors-file') : kept.trustAnchors,
     issuer: issuer ?? kept.issuer,
     webhook: webhook ?? kept.webhook,
+    tap: tap ?? kept.tap,
   };
 }
 

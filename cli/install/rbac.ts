@@ -1,13 +1,14 @@
 // Service accounts and least-privilege RBAC, one set per role: each may do only what its code does against the
 // Kubernetes API (identity: TokenReviews; destination: read the facts it serves; the injector: namespaces, its
-// ConfigMap, pod owners; tap: the facts it finds proxies by, and SubjectAccessReviews for the people who tap).
+// ConfigMap, pod owners; tap: the facts it finds proxies by, SubjectAccessReviews for the people who tap, and, as
+// every aggregated API server, the front-proxy settings in kube-system through the built-in reader Role).
 import type { IClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
 import type { IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
 import type { IPolicyRule } from 'kubernetes-models/rbac.authorization.k8s.io/v1/PolicyRule';
 import type { IRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
-import { CONTROL_PLANE_SERVICES, INJECTOR_SERVICE } from '../../common/contract';
+import { CONTROL_PLANE_SERVICES, EXTENSION_APISERVER_AUTHENTICATION, INJECTOR_SERVICE } from '../../common/contract';
 import { Component, metadata, NAMESPACE } from './plan';
 
 type RoleComponent = Exclude<Component, 'config'>;
@@ -91,7 +92,23 @@ export function roles(): IRole[] {
   }));
 }
 
+/** tap may read kube-system/extension-apiserver-authentication (the requestheader CA), as Linkerd's tap does. */
+function authReaderRoleBinding(): IRoleBinding {
+  const { namespace, readerRole } = EXTENSION_APISERVER_AUTHENTICATION;
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { ...metadata(`${clusterName('tap')}-auth-reader`, 'tap'), namespace },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: readerRole },
+    subjects: subject('tap'),
+  };
+}
+
 export function roleBindings(): IRoleBinding[] {
+  return [...ownRoleBindings(), authReaderRoleBinding()];
+}
+
+function ownRoleBindings(): IRoleBinding[] {
   return withNamespaceRules().map((c) => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'RoleBinding',

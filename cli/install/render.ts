@@ -1,8 +1,9 @@
 // Every object of the install, in the order `kubectl apply -f -` must create them (the namespace before what
-// lives in it, RBAC before the pods that need it, the webhook configuration last: pods are sent to the injector
-// only once it exists), each validated with kubernetes-models before anything is printed.
+// lives in it, RBAC before the pods that need it, the APIService and the webhook configuration last: the API server
+// calls tap and the injector only once they exist), each validated with kubernetes-models before anything is printed.
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { MutatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1/MutatingWebhookConfiguration';
+import { APIService } from 'kubernetes-models/apiregistration.k8s.io/v1/APIService';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
@@ -16,6 +17,7 @@ import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { INJECT } from '../../common/contract';
 import { injectorWebhookConfiguration } from '../../injector/webhook-configuration';
 import { describe, KubeObject, schemaProblems } from '../manifests';
+import { tapApiService } from './api-service';
 import { meshConfigMap, trustRootsConfigMap } from './config-maps';
 import { componentLabels, InstallPlan, NAMESPACE } from './plan';
 import { clusterRoleBindings, clusterRoles, roleBindings, roles, serviceAccounts } from './rbac';
@@ -37,6 +39,7 @@ export const INSTALL_KINDS: ReadonlyArray<{ apiVersion: string; kind: string; mo
   { apiVersion: 'v1', kind: 'Service', model: Service, namespaced: true },
   { apiVersion: 'apps/v1', kind: 'Deployment', model: Deployment, namespaced: true },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', model: PodDisruptionBudget, namespaced: true },
+  { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', model: APIService, namespaced: false },
   { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', model: MutatingWebhookConfiguration, namespaced: false },
 ];
 
@@ -65,6 +68,7 @@ export function renderInstall(plan: InstallPlan): KubeObject[] {
     ...services(),
     ...deployments(plan),
     ...podDisruptionBudgets(plan),
+    tapApiService(plan),
     webhook,
   ] as KubeObject[];
   for (const object of objects) validated(object);

@@ -1,8 +1,8 @@
 // The Secrets, both `kubernetes.io/tls` with `ca.crt` beside the pair (the layout cert-manager writes): the
-// issuer the identity role signs with (left out when an external issuer owns it) and the injector's serving
-// certificate with the CA of the webhook's caBundle (kept so `weft upgrade` can carry both over).
+// issuer the identity role signs with (left out when an external issuer owns it), and the serving certificates of
+// the injector and of tap's aggregated API with the CA of their caBundles (kept so `weft upgrade` carries them over).
 import type { ISecret } from 'kubernetes-models/v1/Secret';
-import { INJECTOR_TLS_SECRET, ISSUER_SECRET, KUBERNETES_TLS_FILES, TLS_CA_KEY } from '../../common/contract';
+import { INJECTOR_TLS_SECRET, ISSUER_SECRET, KUBERNETES_TLS_FILES, TAP_TLS_SECRET, TLS_CA_KEY } from '../../common/contract';
 import { Component, InstallPlan, metadata } from './plan';
 
 const base64 = (text: string) => Buffer.from(text).toString('base64');
@@ -18,9 +18,10 @@ function tlsSecret(name: string, component: Component, pair: { certPem: string; 
 }
 
 export function secrets(plan: InstallPlan): ISecret[] {
-  const { issuer, webhook, trustAnchorsPem } = plan.certificates;
+  const { issuer, webhook, tap, trustAnchorsPem } = plan.certificates;
   return [
     ...(issuer && !plan.values['identity.externalIssuer'] ? [tlsSecret(ISSUER_SECRET, 'identity', issuer, trustAnchorsPem)] : []),
     tlsSecret(INJECTOR_TLS_SECRET, 'injector', webhook, webhook.caPem),
+    tlsSecret(TAP_TLS_SECRET, 'tap', tap, tap.caPem),
   ];
 }

@@ -1,7 +1,8 @@
 // The control plane's Deployments, Services and (with --ha) PodDisruptionBudgets: one per role, each running
 // `weft-controller <role>` with the flags CONTRACT.md gives it, as a non-root user on a read-only filesystem.
 // identity holds the issuer and signs its own serving certificate; destination and tap Certify with their
-// projected service-account tokens, like proxies; the injector serves the webhook with its mounted Secret.
+// projected service-account tokens, like proxies; the injector and tap's aggregated API serve with their mounted
+// Secrets.
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IContainer } from 'kubernetes-models/v1/Container';
@@ -23,6 +24,8 @@ import {
   INJECTOR_SERVICE_PORT,
   INJECTOR_TLS_SECRET,
   ISSUER_SECRET,
+  TAP_SERVICE_PORT,
+  TAP_TLS_SECRET,
   TOKEN_AUDIENCE,
   TOKEN_DIR,
   TOKEN_EXPIRATION_SECONDS,
@@ -40,6 +43,7 @@ const TRUST_ROOTS_DIR = '/var/run/weft/identity/trust-roots';
 const TRUST_ROOTS_FILE = `${TRUST_ROOTS_DIR}/${TRUST_ROOTS_KEY}`;
 const ISSUER_DIR = '/var/run/weft/identity/issuer';
 const INJECTOR_TLS_DIR = '/var/run/weft/injector/tls';
+const TAP_TLS_DIR = '/var/run/weft/tap/tls';
 const ADMIN_PORT = 'admin-http';
 const port = (addr: string) => parseHostPort(addr)!.port;
 
@@ -51,6 +55,7 @@ interface Mount {
 const TRUST_ROOTS: Mount = { volume: { name: 'trust-roots', configMap: { name: TRUST_ROOTS_CONFIG_MAP } }, mountPath: TRUST_ROOTS_DIR };
 const ISSUER: Mount = { volume: { name: 'identity-issuer', secret: { secretName: ISSUER_SECRET } }, mountPath: ISSUER_DIR };
 const INJECTOR_TLS: Mount = { volume: { name: 'injector-tls', secret: { secretName: INJECTOR_TLS_SECRET } }, mountPath: INJECTOR_TLS_DIR };
+const TAP_TLS: Mount = { volume: { name: 'tap-tls', secret: { secretName: TAP_TLS_SECRET } }, mountPath: TAP_TLS_DIR };
 /** The token destination and tap prove themselves to identity with (audience identity.weft.io), as a proxy's. */
 const TOKEN: Mount = {
   volume: {
@@ -108,11 +113,12 @@ export const ROLE_WORKLOADS: Record<Role, RoleWorkload> = {
   tap: {
     deployment: 'weft-tap',
     service: CONTROL_PLANE_SERVICES.tap.service,
-    servicePort: port(CONTROLLER_TAP_ADDR),
-    portName: 'grpc',
+    // The aggregation layer calls the APIService's Service on 443; the container serves HTTPS on the tap port.
+    servicePort: TAP_SERVICE_PORT,
+    portName: 'https',
     listenAddr: CONTROLLER_TAP_ADDR,
-    mounts: [TRUST_ROOTS, TOKEN],
-    flags: (plan) => ['--tap-addr', CONTROLLER_TAP_ADDR, ...certifyFlags(plan)],
+    mounts: [TRUST_ROOTS, TOKEN, TAP_TLS],
+    flags: (plan) => ['--tap-addr', CONTROLLER_TAP_ADDR, '--tap-tls-dir', TAP_TLS_DIR, ...certifyFlags(plan)],
   },
 };
 

@@ -9,3 +9,4 @@ export * from './injection';
 export * from './check';
 export * from './install';
 export * from './prometheus';
+export * from './tap';

@@ -2,12 +2,13 @@
 // --injector-tls-dir (re-read on change), deciding from the Kubernetes API's facts. It listens only once those
 // are complete: an injector that answered before it knew the namespaces would leave annotated pods unmeshed.
 import { formatHostPort } from '../../common/address';
+import { INJECTOR_TLS_SECRET } from '../../common/contract';
 import { UsageError } from '../../common/errors';
 import { loadKubeConfig } from '../cluster/kubeconfig';
 import type { RoleContext, RunningRole } from '../roles';
 import { createInjectorMetrics } from './metrics';
 import { InjectorServer, startInjectorServer } from './server';
-import { TlsDir } from './tls-dir';
+import { TlsDir } from '../tls/tls-dir';
 
 export async function startInjectorRole(context: RoleContext): Promise<RunningRole> {
   const { options } = context;
@@ -18,7 +19,7 @@ export async function startInjectorRole(context: RoleContext): Promise<RunningRo
   }
   const log = context.log.child({ role: 'injector' });
   let server: InjectorServer | undefined;
-  const tlsDir = new TlsDir(injector.tlsDir, log, (pair) => server?.setKeyPair(pair));
+  const tlsDir = new TlsDir(injector.tlsDir, log, (pair) => server?.setKeyPair(pair), INJECTOR_TLS_SECRET);
   // Loaded only here: @kubernetes/client-node takes seconds to load, which local mode need not wait for.
   const { KubernetesInjectorFacts } = require('./kubernetes-facts') as typeof import('./kubernetes-facts');
   const kubeConfig = loadKubeConfig(options.facts.kubeconfig);

@@ -13,7 +13,7 @@ import type { Logger } from '../../common/log';
 import { ADMISSION_API_VERSION, AdmissionAnswer, admissionResponse, AdmissionRequest, readAdmissionReview } from './admission';
 import { decide, InjectorFacts, InjectorInternalError } from './decide';
 import type { InjectorMetrics } from './metrics';
-import type { KeyPair } from './tls-dir';
+import type { KeyPair } from '../tls/tls-dir';
 
 export interface InjectorServerOptions {
   address: HostPort;

@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import t, { type Test } from 'tap';
-import { createIssuer, createTrustAnchor, loadAuthority } from '../../certs';
-import { CHECK_CATEGORIES, CONTROL_PLANE_NAMESPACE, INJECTOR_WEBHOOK_CONFIGURATION } from '../../common/contract';
+import { createIssuer, createTrustAnchor, loadAuthority, serviceServingCertificate } from '../../certs';
+import { CHECK_CATEGORIES, CONTROL_PLANE_NAMESPACE, CONTROL_PLANE_SERVICES, INJECTOR_WEBHOOK_CONFIGURATION, TAP_API_SERVICE, TAP_TLS_SECRET } from '../../common/contract';
 import { injectorServingCertificate } from '../../injector/serving-certificate';
 import { injectorWebhookConfiguration } from '../../injector/webhook-configuration';
 import { check } from '../../cli/commands/check';
@@ -19,9 +19,10 @@ import { startTestIdentityService } from '../fixtures/identity';
 import { startProxy } from '../fixtures/proxy-process';
 import { runBin } from '../fixtures/run-bin';
 import { kubectl } from '../fixtures/kubectl';
-import { installControlPlane, issuerSecret, meshedPod, podsFor, readyStatus, type ControlPlanePki } from '../fixtures/weft-control-plane';
+import { apiServiceStatus, installControlPlane, issuerSecret, meshedPod, podsFor, readyStatus, type ControlPlanePki } from '../fixtures/weft-control-plane';
 
 const DAY_MS = 86_400_000;
+const b64 = (text: string) => Buffer.from(text).toString('base64');
 const CERT_CHAINS = "data plane proxies' certificates chain to the current trust anchors";
 const NS = CONTROL_PLANE_NAMESPACE;
 
@@ -34,7 +35,8 @@ interface Harness {
 }
 
 async function harness(t: Test, options: KubeApiServerOptions & { install?: boolean } = {}): Promise<Harness> {
-  const kube = await startKubeApiServer({ namespaces: ['default', 'kube-system', 'demo'], ...options });
+  // No availability probing: the fixture sets the tap APIService's condition, as it sets pods ready.
+  const kube = await startKubeApiServer({ namespaces: ['default', 'kube-system', 'demo'], apiServiceProbeMs: false, ...options });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-check-'));
   t.teardown(async () => {
     await kube.close();
@@ -102,9 +104,11 @@ t.test('weft install | kubectl apply -f -, the pods come up, then weft check is 
   const applied = await kubectl(h.dir, ['apply', '-f', '-'], install.stdout);
   t.equal(applied.code, 0, applied.stderr);
   const before = await h.run();
-  t.same(notPassing(before.report), ['weft-existence: control plane pods are ready (error)'], 'applied, but nothing runs the pods yet');
+  t.same(notPassing(before.report), ['weft-existence: control plane pods are ready (error)', 'weft-webhooks-and-apisvc-tls: tap API service is running (error)'], 'applied, but nothing runs the pods yet');
   t.match(outcome(before.report, 'control plane pods are ready').error, /weft-identity has no pods/);
+  t.match(outcome(before.report, 'tap API service is running').error, /APIService v1alpha1\.tap\.weft\.io has no Available condition yet/);
   for (const deployment of h.kube.store.list('Deployment', NS)) for (const pod of podsFor(deployment)) h.kube.store.apply(pod);
+  h.kube.store.apply({ ...h.kube.store.get('APIService', TAP_API_SERVICE, ''), status: apiServiceStatus() });
 
   const json = await runBin('weft', ['check', '-o', 'json', '--kubeconfig', h.kubeconfig], { timeoutMs: 60_000 });
   t.equal(json.code, 0, json.stderr);
@@ -176,6 +180,38 @@ t.test('a caBundle that does not match the injector certificate turns that check
   t.match(outcome((await h.run()).report, 'proxy-injector webhook has valid cert').error, /MutatingWebhookConfiguration weft-proxy-injector-webhook-config does not exist/);
 });
 
+t.test('a tap certificate that expires within 60 days is a warning; one not for weft-tap.weft.svc turns its validity check red', async (t) => {
+  const h = await harness(t);
+  const tapSecret = (pair: { certPem: string; keyPem: string; caPem: string }) => ({
+    apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: TAP_TLS_SECRET, namespace: NS },
+    data: { 'tls.crt': b64(pair.certPem), 'tls.key': b64(pair.keyPem), 'ca.crt': b64(pair.caPem) },
+  });
+  const withCaBundle = (caPem: string) => {
+    const apiService = h.kube.store.get('APIService', TAP_API_SERVICE, '');
+    h.kube.store.apply({ ...apiService, spec: { ...(apiService.spec as object), caBundle: b64(caPem) } });
+  };
+  const soon = serviceServingCertificate({ service: CONTROL_PLANE_SERVICES.tap.service, namespace: NS, validityMs: 30 * DAY_MS });
+  h.kube.store.apply(tapSecret(soon));
+  withCaBundle(soon.caPem);
+  const warned = (await h.run()).report;
+  t.same(notPassing(warned), ['weft-webhooks-and-apisvc-tls: tap API server certificate is valid for at least 60 days (warning)']);
+  t.equal(warned.success, true);
+  const misnamed = serviceServingCertificate({ service: 'someone-else', namespace: NS });
+  h.kube.store.apply(tapSecret(misnamed));
+  withCaBundle(misnamed.caPem);
+  const { report } = await h.run();
+  t.same(notPassing(report), ['weft-webhooks-and-apisvc-tls: tap API server has valid cert (error)']);
+  t.match(outcome(report, 'tap API server has valid cert').error, /holds a certificate for someone-else\.weft\.svc, not weft-tap\.weft\.svc/);
+});
+
+t.test('a tap APIService the API server cannot reach turns only "tap API service is running" red', async (t) => {
+  const h = await harness(t);
+  h.kube.store.apply({ ...h.kube.store.get('APIService', TAP_API_SERVICE, ''), status: apiServiceStatus(false) });
+  const { report } = await h.run();
+  t.same(notPassing(report), ['weft-webhooks-and-apisvc-tls: tap API service is running (error)']);
+  t.match(outcome(report, 'tap API service is running'), { error: /is not Available \(FailedDiscoveryCheck\): failing or missing response from weft-tap/, hint: /kubectl get apiservice v1alpha1\.tap\.weft\.io -o yaml/ });
+});
+
 t.test('control plane pods not ready turn that check red; --wait waits until they are', async (t) => {
   const h = await harness(t);
   const pod = h.kube.store.get('Pod', 'weft-identity-0', NS);
@@ -216,7 +252,7 @@ t.test('missing RBAC: the control plane roles (SubjectAccessReview) and the inst
   t.same(jane.report.categories.map((c) => c.categoryName), [CHECK_CATEGORIES.kubernetesApi, CHECK_CATEGORIES.kubernetesVersion, CHECK_CATEGORIES.preKubernetesSetup]);
   t.match(outcome(jane.report, 'can create non-namespaced resources'), {
     result: 'error',
-    error: 'not allowed to create namespaces, clusterroles.rbac.authorization.k8s.io, clusterrolebindings.rbac.authorization.k8s.io, mutatingwebhookconfigurations.admissionregistration.k8s.io',
+    error: 'not allowed to create namespaces, clusterroles.rbac.authorization.k8s.io, clusterrolebindings.rbac.authorization.k8s.io, apiservices.apiregistration.k8s.io, mutatingwebhookconfigurations.admissionregistration.k8s.io',
   });
   t.match(outcome(jane.report, 'can create Deployments'), { result: 'error', error: 'not allowed to create deployments.apps in namespace weft' }, 'bound in default, not in weft');
 

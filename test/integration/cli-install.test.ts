@@ -67,10 +67,10 @@ t.test('weft install | kubectl apply -f -: every object stored, as printed', asy
   t.same(
     objects.map((o) => o.kind),
     [
-      'Namespace', ...Array(4).fill('ServiceAccount'), ...Array(4).fill('ClusterRole'), ...Array(4).fill('ClusterRoleBinding'), 'Role', 'RoleBinding',
-      'ConfigMap', 'ConfigMap', 'Secret', 'Secret', ...Array(4).fill('Service'), ...Array(4).fill('Deployment'), 'MutatingWebhookConfiguration',
+      'Namespace', ...Array(4).fill('ServiceAccount'), ...Array(4).fill('ClusterRole'), ...Array(4).fill('ClusterRoleBinding'), 'Role', 'RoleBinding', 'RoleBinding',
+      'ConfigMap', 'ConfigMap', 'Secret', 'Secret', 'Secret', ...Array(4).fill('Service'), ...Array(4).fill('Deployment'), 'APIService', 'MutatingWebhookConfiguration',
     ],
-    'apply order: namespace, accounts, RBAC, config, secrets, services, deployments, the webhook last',
+    'apply order: namespace, accounts, RBAC, config, secrets, services, deployments, the APIService and the webhook last',
   );
   for (const object of objects) {
     const { metadata, ...rest } = object;
@@ -87,6 +87,14 @@ t.test('weft install | kubectl apply -f -: every object stored, as printed', asy
   const webhook = h.kube.store.get('MutatingWebhookConfiguration', 'weft-proxy-injector-webhook-config') as Obj;
   t.equal(decode(webhook.webhooks[0].clientConfig.caBundle), h.certs.webhook.caPem, 'caBundle: the CA at the end of the webhook chain');
   t.match(webhook.webhooks[0], { failurePolicy: 'Ignore', sideEffects: 'None', timeoutSeconds: 10 });
+  const apiService = h.kube.store.get('APIService', 'v1alpha1.tap.weft.io') as Obj;
+  t.match(apiService.spec, { group: 'tap.weft.io', version: 'v1alpha1', service: { name: 'weft-tap', namespace: 'weft', port: 443 } });
+  t.equal(decode(apiService.spec.caBundle), h.certs.tap.caPem, "the APIService trusts tap's serving CA");
+  t.equal(decode((h.kube.store.get('Secret', 'weft-tap-k8s-tls', 'weft') as Obj).data['tls.crt']), h.certs.tap.certPem);
+  const reader = h.kube.store.get('RoleBinding', 'weft-weft-tap-auth-reader', 'kube-system') as Obj;
+  t.match(reader, { roleRef: { kind: 'Role', name: 'extension-apiserver-authentication-reader' }, subjects: [{ kind: 'ServiceAccount', name: 'weft-tap', namespace: 'weft' }] }, 'tap may read the requestheader CA, in kube-system');
+  const tapService = h.kube.store.get('Service', 'weft-tap', 'weft') as Obj;
+  t.match(tapService.spec.ports, [{ port: 443, targetPort: 'https' }]);
 
   const second = await weft(['install', ...h.certs.flags]);
   t.equal(second.stdout, text, 'every certificate supplied: the same input gives the same bytes');
@@ -149,9 +157,9 @@ t.test('--ha applied; weft uninstall refused while meshed pods remain, then | ku
   const uninstall = forced;
   const listed = documents(uninstall.stdout);
   t.same(
-    listed.map((o) => `${o.kind}/${o.metadata.name}`).sort(),
-    objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(),
-    'every object install made, found in the cluster',
+    listed.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort(),
+    objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort(),
+    'every object install made, found in the cluster (tap\'s RoleBinding in kube-system too)',
   );
   t.equal(listed[0].kind, 'MutatingWebhookConfiguration', 'the webhook first');
   t.equal(listed[listed.length - 1].kind, 'Namespace', 'the namespace last');

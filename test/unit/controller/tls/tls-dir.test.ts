@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import t from 'tap';
 import pino from 'pino';
 import { createLogger } from '../../../../common/log';
-import { KeyPair, TlsDir } from '../../../../controller/injector/tls-dir';
+import { KeyPair, TlsDir } from '../../../../controller/tls/tls-dir';
 import { injectorServingCertificate } from '../../../../injector/serving-certificate';
 import { waitFor } from '../../../fixtures/http-client';
 
@@ -29,7 +29,7 @@ t.test("a mounted Secret's ..data swap is picked up; a pair that does not match 
   const reloaded: KeyPair[] = [];
   const logged: string[] = [];
   const recording = pino({ level: 'info' }, { write: (line: string) => void logged.push(line) });
-  const tlsDir = new TlsDir(dir, recording, (pair) => reloaded.push(pair));
+  const tlsDir = new TlsDir(dir, recording, (pair) => reloaded.push(pair), 'weft-test-tls');
   t.teardown(() => tlsDir.close());
   t.equal(tlsDir.pair.cert, first.certPem);
 
@@ -48,8 +48,8 @@ t.test("a mounted Secret's ..data swap is picked up; a pair that does not match 
 });
 
 t.test('a directory without a usable pair is refused at start, saying what to mount', async (t) => {
-  t.throws(() => new TlsDir(t.testdir(), log, () => {}), /cannot read .*tls\.crt \(ENOENT\); mount the injector's kubernetes.io\/tls Secret there/);
+  t.throws(() => new TlsDir(t.testdir(), log, () => {}, 'weft-test-tls'), /cannot read .*tls\.crt \(ENOENT\); mount the kubernetes.io\/tls Secret weft-test-tls there/);
   const pair = injectorServingCertificate();
   const dir = t.testdir({ 'tls.crt': pair.certPem, 'tls.key': injectorServingCertificate().keyPem });
-  t.throws(() => new TlsDir(dir, log, () => {}), /are not a usable pair/);
+  t.throws(() => new TlsDir(dir, log, () => {}, 'weft-test-tls'), /are not a usable pair/);
 });

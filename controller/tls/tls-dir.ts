@@ -1,10 +1,10 @@
-// The injector's serving certificate, read from `--injector-tls-dir` (tls.crt + tls.key, as a mounted
-// kubernetes.io/tls Secret) and re-read when they change, including the kubelet's `..data` symlink swap that
+// A serving certificate read from a directory (tls.crt + tls.key, as a mounted kubernetes.io/tls Secret: the
+// injector's `--injector-tls-dir`, tap's `--tap-tls-dir`) and re-read when they change, including the kubelet's `..data` symlink swap that
 // updates a mounted Secret. A replacement that does not load is logged and the last good pair stays in force.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { INJECTOR_TLS_FILES } from '../../common/contract';
+import { KUBERNETES_TLS_FILES } from '../../common/contract';
 import type { Logger } from '../../common/log';
 import { FileWatch, watchFile } from '../../common/watch-file';
 
@@ -25,9 +25,11 @@ export class TlsDir {
     private readonly dir: string,
     private readonly log: Logger,
     private readonly onReload: (pair: KeyPair) => void,
+    /** The Secret meant to be mounted there, for the error that says what is missing. */
+    private readonly secret: string,
   ) {
     this.current = this.load();
-    const names = [INJECTOR_TLS_FILES.cert, INJECTOR_TLS_FILES.key, SECRET_DATA_LINK];
+    const names = [KUBERNETES_TLS_FILES.cert, KUBERNETES_TLS_FILES.key, SECRET_DATA_LINK];
     this.watches = names.map((name) => watchFile(path.join(dir, name), () => this.reload()));
   }
 
@@ -58,14 +60,14 @@ export class TlsDir {
       try {
         return fs.readFileSync(file, 'utf8');
       } catch (err) {
-        throw new Error(`cannot read ${file} (${(err as NodeJS.ErrnoException).code}); mount the injector's kubernetes.io/tls Secret there`);
+        throw new Error(`cannot read ${file} (${(err as NodeJS.ErrnoException).code}); mount the kubernetes.io/tls Secret ${this.secret} there`);
       }
     };
-    const pair = { cert: read(INJECTOR_TLS_FILES.cert), key: read(INJECTOR_TLS_FILES.key) };
+    const pair = { cert: read(KUBERNETES_TLS_FILES.cert), key: read(KUBERNETES_TLS_FILES.key) };
     try {
       tls.createSecureContext(pair); // refuses a malformed PEM and a key that does not belong to the certificate
     } catch (err) {
-      throw new Error(`${this.dir}: ${INJECTOR_TLS_FILES.cert} and ${INJECTOR_TLS_FILES.key} are not a usable pair (${(err as Error).message})`);
+      throw new Error(`${this.dir}: ${KUBERNETES_TLS_FILES.cert} and ${KUBERNETES_TLS_FILES.key} are not a usable pair (${(err as Error).message})`);
     }
     return pair;
   }
