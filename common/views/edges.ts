@@ -1,10 +1,9 @@
 // `weft edges` (CONTRACT.md: SRC DST SRC_NS DST_NS CLIENT_ID SERVER_ID MSG): who talked to whom within the
 // range, from what a cluster's metrics carry (the proxies' scrape labels and their own series), as Linkerd's
-// edges does. Each edge is a caller's outbound series: the callee is what discovery called it (`dst_deployment`
-// / `dst_pod`), SERVER_ID the identity its connection verified (`server_id`). CLIENT_ID comes from the other
-// end: the callee's inbound series name each verified caller (`client_id`). Opaque TCP has no dst_* labels: its
-// callee is the workload whose identity is that `server_id`, as HTTP series show, else the one proxy in that
-// identity's namespace taking mTLS connections from the caller's namespace that no other identity explains.
+// edges does. Each edge is a caller's outbound series, requests' or (for opaque TCP) connections': the callee is
+// what discovery called it (`dst_deployment` / `dst_pod`), SERVER_ID the identity its connection verified
+// (`server_id`). CLIENT_ID comes from the other end: the callee's inbound series name each verified caller
+// (`client_id`).
 import { identityAccount, METRIC, PROXY_TARGET_LABEL as T, TLS_TRUE } from '../contract';
 import { UsageError } from '../errors';
 import { ResourceType, UnknownResourceName } from './resources';
@@ -45,16 +44,17 @@ export async function edges(source: MetricsSource, query: EdgeQuery): Promise<Ed
   const dst = DST_LABEL[query.type];
   const outbound = { direction: 'outbound' };
   const verifiedInbound = { direction: 'inbound', tls: TLS_TRUE };
+  const by = [...new Set([T.namespace, own, 'dst_namespace', dst, DST_LABEL.deploy, DST_LABEL.svc, 'authority', ...TLS_BY])];
   const [http, tcp, httpIn, tcpIn, targets] = await Promise.all([
-    source.increase(METRIC.responseTotal, outbound, [...new Set([T.namespace, own, 'dst_namespace', dst, DST_LABEL.deploy, DST_LABEL.svc, 'authority', ...TLS_BY])], query.range),
-    source.increase(METRIC.tcpOpenTotal, { ...outbound, peer: 'dst' }, [T.namespace, own, ...TLS_BY], query.range),
+    source.increase(METRIC.responseTotal, outbound, by, query.range),
+    source.increase(METRIC.tcpOpenTotal, { ...outbound, peer: 'dst' }, by, query.range),
     source.increase(METRIC.responseTotal, verifiedInbound, INBOUND_BY, query.range),
     source.increase(METRIC.tcpOpenTotal, { ...verifiedInbound, peer: 'src' }, INBOUND_BY, query.range),
     source.targets(query.range.toMs),
   ]);
   const seen = (rows: Row[]) => rows.filter((r) => r.value > 0);
   const callers = seen([...httpIn, ...tcpIn]).map((r) => ({ callee: workloadOf(r.labels, own), clientId: r.labels.client_id ?? '' }));
-  const identities = new Identities(seen(http), dst, callers);
+  const identities = new Identities(seen([...http, ...tcp]), dst, callers);
   const found = new Map<string, Edge>();
   const add = (s: Labels, callee: Workload | undefined, fallback: string) => {
     const secure = s.tls === TLS_TRUE;
@@ -73,11 +73,10 @@ export async function edges(source: MetricsSource, query: EdgeQuery): Promise<Ed
     // Several series make one edge; a plaintext one among them is what the edge must admit to.
     if (!before || (before.msg === '' && edge.msg !== '')) found.set(key, before ? { ...edge, clientId: before.clientId || edge.clientId, serverId: before.serverId || edge.serverId } : edge);
   };
-  for (const { labels: s } of seen(http)) {
+  for (const { labels: s } of seen([...http, ...tcp])) {
     const callee = s[dst] ? { namespace: s.dst_namespace ?? '', name: s[dst], deployment: s[DST_LABEL.deploy] ?? '' } : undefined;
     add(s, callee, (query.type === 'deploy' ? s.dst_service : '') || (s.authority ?? '').split(':')[0]);
   }
-  for (const { labels: s } of seen(tcp)) add(s, s.server_id ? identities.serverOf(s.server_id, s[T.namespace] ?? '') : undefined, '');
   const all = [...found.values()].sort((a, b) => a.srcNamespace.localeCompare(b.srcNamespace) || a.src.localeCompare(b.src) || a.dst.localeCompare(b.dst));
   if (query.name === undefined) return all;
   const wanted = all.filter((e) => e.src === query.name || e.dst === query.name);
@@ -96,32 +95,18 @@ const sameWorkload = (a: Workload, b: Workload) => a.namespace === b.namespace &
 
 /** Which workload each identity is, from both ends' series. */
 class Identities {
-  /** Identity → the workload callers reached with it (HTTP series name both). */
+  /** Identity → the workload callers reached with it (outbound series name both). */
   private readonly servers = new Map<string, Workload>();
 
   constructor(
-    http: readonly Row[],
+    outbound: readonly Row[],
     dst: string,
     /** Each verified caller (client_id) a workload's inbound side saw. */
     private readonly callers: readonly { callee: Workload; clientId: string }[],
   ) {
-    for (const { labels: s } of http) {
+    for (const { labels: s } of outbound) {
       if (s.tls === TLS_TRUE && s.server_id && s[dst]) this.servers.set(s.server_id, { namespace: s.dst_namespace ?? '', name: s[dst], deployment: s[DST_LABEL.deploy] ?? '' });
     }
-  }
-
-  /** The workload serving as `serverId` to a caller in `callerNamespace`, when the series tell. */
-  serverOf(serverId: string, callerNamespace: string): Workload | undefined {
-    const known = this.servers.get(serverId);
-    if (known) return known;
-    const account = identityAccount(serverId);
-    if (!account) return undefined;
-    const explained = [...this.servers.values()];
-    const candidates = this.callers
-      .filter((c) => c.callee.namespace === account.namespace && identityAccount(c.clientId)?.namespace === callerNamespace)
-      .map((c) => c.callee)
-      .filter((w, i, all) => all.findIndex((o) => sameWorkload(o, w)) === i && !explained.some((e) => sameWorkload(e, w)));
-    return candidates.length === 1 ? candidates[0] : candidates.find((w) => w.deployment === account.serviceAccount);
   }
 
   /** The verified identity `callee` saw from the caller `callerName` in `callerNamespace`, or ''. */

@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type * as Undici from 'undici';
 import type { Dispatcher } from 'undici';
-import { formatHostPort, HostPort } from '../../common/address';
+import type { Endpoint } from '../discovery/types';
 import { Clock, systemClock } from '../../common/clock';
 import type { FaultReporter, Guard } from '../transport/guard';
 import type { MtlsConnector } from '../transport/tls-connect';
@@ -28,7 +28,7 @@ const buildConnector = require(UNDICI_CONNECT_MODULE) as typeof Undici.buildConn
 export interface UpstreamOptions {
   connectTimeoutMs: number;
   /** Called with every new connection to an endpoint (for TCP metrics); `serverId` when it is mTLS. */
-  onConnection?: (socket: Socket, endpoint: string, serverId?: string) => void;
+  onConnection?: (socket: Socket, endpoint: Endpoint, serverId?: string) => void;
   /** Originates mTLS to endpoints with an identity; absent when the proxy runs without identity. */
   mtls?: MtlsConnector;
   /** Reports faults of what no request owns, e.g. an h2 session's own events. */
@@ -45,9 +45,10 @@ export class Http1Upstream {
   /** Only to a peer proxy (see PeerPoolLimits). */
   private readonly peer?: { slots: RequestSlots; limits: PeerPoolLimits; clock: Pick<Clock, 'setTimeout' | 'clearTimeout'> };
 
-  /** With `serverId`, every connection is mTLS to a peer proxy that must prove that identity. */
-  constructor(addr: HostPort, options: UpstreamOptions, serverId?: string) {
-    this.key = formatHostPort(addr);
+  /** With an identity, every connection is mTLS to a peer proxy that must prove it. */
+  constructor(endpoint: Endpoint, options: UpstreamOptions) {
+    const { addr, identity: serverId } = endpoint;
+    this.key = endpoint.key;
     // undici is loaded at start-up although it costs an idle proxy ~10 MB of RSS: loaded with the first HTTP/1
     // endpoint, the tens of milliseconds it takes to compile landed in that endpoint's first latency sample,
     // and peak-EWMA then steered around a healthy endpoint for seconds. Every meshed pod needs it (inbound
@@ -58,7 +59,7 @@ export class Http1Upstream {
       ? (_opts, cb) => {
           mtls.connect(addr, serverId!, 'http/1.1', options.connectTimeoutMs).then(
             (socket) => {
-              options.onConnection?.(socket, this.key, serverId);
+              options.onConnection?.(socket, endpoint, serverId);
               cb(null, socket);
             },
             (err: Error) => cb(err, null),
@@ -67,7 +68,7 @@ export class Http1Upstream {
       : options.onConnection
         ? (opts, cb) =>
             plain(opts, (err, socket) => {
-              if (socket) options.onConnection!(socket as Socket, this.key);
+              if (socket) options.onConnection!(socket as Socket, endpoint);
               (cb as (e: Error | null, s: unknown) => void)(err, socket);
             })
         : plain;

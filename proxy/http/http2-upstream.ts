@@ -3,7 +3,8 @@
 // weft-orig-proto so the far proxy turns it back into HTTP/1).
 import * as http2 from 'node:http2';
 import type { Socket } from 'node:net';
-import { formatHostPort, HostPort } from '../../common/address';
+import type { HostPort } from '../../common/address';
+import type { Endpoint } from '../discovery/types';
 import { ORIG_PROTO } from '../../common/contract';
 import { Guard } from '../transport/guard';
 import { upstreamError } from './errors';
@@ -25,13 +26,17 @@ export class Http2Upstream {
   private session?: http2.ClientHttp2Session;
   readonly key: string;
 
+  private readonly addr: HostPort;
+  /** The peer proxy's identity: the session is mTLS and the peer must prove it. */
+  private readonly serverId?: string;
+
   constructor(
-    private readonly addr: HostPort,
+    private readonly endpoint: Endpoint,
     private readonly options: UpstreamOptions,
-    /** The peer proxy's identity: the session is mTLS and the peer must prove it. */
-    private readonly serverId?: string,
   ) {
-    this.key = formatHostPort(addr);
+    this.key = endpoint.key;
+    this.addr = endpoint.addr;
+    this.serverId = endpoint.identity;
   }
 
   send(req: ProxyRequest, sink: UpstreamSink, dropWeftHeaders = false): void {
@@ -97,7 +102,7 @@ export class Http2Upstream {
     const socket = mtls
       ? mtls.open(this.addr, this.serverId!, 'h2')
       : (require('node:net').connect({ host: this.addr.host, port: this.addr.port, noDelay: true }) as Socket);
-    this.options.onConnection?.(socket, this.key, mtls ? this.serverId : undefined);
+    this.options.onConnection?.(socket, this.endpoint, mtls ? this.serverId : undefined);
     return socket;
   }
 }

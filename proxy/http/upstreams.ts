@@ -2,7 +2,6 @@
 // caches forget (common/idle-cache.ts): an endpoint unused for WEFT_PROXY_IDLE_CACHE_TIMEOUT, or one discovery
 // removed (forget()), has its pool or session closed, which lets the requests in flight on it finish first
 // (undici's Pool.close, http2's session.close) and refuses new ones; a later request makes a fresh one.
-import type { HostPort } from '../../common/address';
 import { IdleCache, IdlePolicy } from '../../common/idle-cache';
 import type { Endpoint } from '../discovery/types';
 import { Http1Upstream, UpstreamOptions } from './http1-upstream';
@@ -33,30 +32,27 @@ export class Upstreams {
    * (weft-orig-proto says the request was HTTP/1 and is forwarded as such).
    */
   forRequest(endpoint: Endpoint, protocol: string): Http1Upstream | Http2Upstream {
-    if (protocol === 'HTTP/2') return this.http2(endpoint.addr, endpoint.key, endpoint.identity);
-    return this.http1(endpoint.addr, endpoint.key, endpoint.identity);
+    return protocol === 'HTTP/2' ? this.http2(endpoint) : this.http1(endpoint);
   }
 
   // get() first: a hit, the hot path, makes no closure.
-  /** With `serverId`, the pool's connections are mTLS to a peer that must prove that identity. */
-  http1(addr: HostPort, key: string, serverId?: string): Http1Upstream {
-    const mapKey = serverId === undefined ? key : `${key} ${serverId}`;
-    return this.http1Clients.get(mapKey) ?? this.http1Clients.getOrCreate(mapKey, () => new Http1Upstream(addr, this.options, serverId));
+  /** With an identity, the pool's connections are mTLS to a peer that must prove it. */
+  http1(endpoint: Endpoint): Http1Upstream {
+    const mapKey = keyOf(endpoint);
+    return this.http1Clients.get(mapKey) ?? this.http1Clients.getOrCreate(mapKey, () => new Http1Upstream(endpoint, this.options));
   }
 
-  /** With `serverId`, the session is mTLS to a peer that must prove that identity (if this proxy has one). */
-  http2(addr: HostPort, key: string, serverId?: string): Http2Upstream {
-    const mapKey = serverId === undefined ? key : `${key} ${serverId}`;
-    return this.http2Clients.get(mapKey) ?? this.http2Clients.getOrCreate(mapKey, () => new Http2Upstream(addr, this.options, serverId));
+  /** With an identity, the session is mTLS to a peer that must prove it (if this proxy has one). */
+  http2(endpoint: Endpoint): Http2Upstream {
+    const mapKey = keyOf(endpoint);
+    return this.http2Clients.get(mapKey) ?? this.http2Clients.getOrCreate(mapKey, () => new Http2Upstream(endpoint, this.options));
   }
 
   /** Discovery removed `endpoint`: close its pool and sessions now (after the requests in flight on them). */
   forget(endpoint: Endpoint): void {
-    this.http1Clients.delete(endpoint.key);
-    this.http2Clients.delete(endpoint.key);
-    if (endpoint.identity !== undefined) {
-      this.http1Clients.delete(`${endpoint.key} ${endpoint.identity}`);
-      this.http2Clients.delete(`${endpoint.key} ${endpoint.identity}`);
+    for (const key of new Set([endpoint.key, keyOf(endpoint)])) {
+      this.http1Clients.delete(key);
+      this.http2Clients.delete(key);
     }
   }
 
@@ -67,3 +63,6 @@ export class Upstreams {
     await Promise.all(pools.map((c) => c.close()));
   }
 }
+
+/** By address, and by identity too: a pool or session proves one identity for all its connections. */
+const keyOf = (endpoint: Endpoint): string => (endpoint.identity === undefined ? endpoint.key : `${endpoint.key} ${endpoint.identity}`);

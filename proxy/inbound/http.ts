@@ -51,8 +51,8 @@ export class InboundHttp {
     // weft-orig-proto is between the two proxies only, and has done its job once the request is here.
     const dropWeftHeaders = clientId === undefined;
     if (!dropWeftHeaders && req.headers[ORIG_PROTO] !== undefined) delete req.headers[ORIG_PROTO];
-    if (req.protocol === 'HTTP/2') this.upstreams.http2(app.addr, app.key).send(req, sink, dropWeftHeaders);
-    else this.upstreams.http1(app.addr, app.key).send(req, sink, dropWeftHeaders);
+    if (req.protocol === 'HTTP/2') this.upstreams.http2(app).send(req, sink, dropWeftHeaders);
+    else this.upstreams.http1(app).send(req, sink, dropWeftHeaders);
   }
 
   private targetsFor(clientId: string | undefined): TargetCache {

@@ -40,8 +40,8 @@ import { InboundTls } from './tls';
 /** `proxyPorts`: the proxy's own ports, which inbound never connects to (filled in as the listeners bind). */
 export function createInbound(config: Config, registry: ProxyRegistry, log: Logger, proxyPorts: ReadonlyMap<number, ProxyPortName>, identity?: LocalIdentity) {
   const faults = new FaultReporter(log, registry.internalErrorsTotal, 'inbound');
-  const onUpstream = (socket: net.Socket, endpoint: string) =>
-    trackConnection(registry, socket, { direction: 'inbound', peer: 'dst', target_addr: endpoint, ...noTls(NO_TLS_REASON.loopback) });
+  const onUpstream = (socket: net.Socket, app: Endpoint) =>
+    trackConnection(registry, socket, { direction: 'inbound', peer: 'dst', target_addr: app.key, ...noTls(NO_TLS_REASON.loopback) });
   const idle = { idleMs: config.idleCacheTimeoutMs, clock: systemClock };
   const upstreams = new Upstreams({ connectTimeoutMs: config.inboundConnectTimeoutMs, onConnection: onUpstream, faults }, idle);
   const apps = new InboundApps(config.inboundAppAddr, { proxyPorts, appPorts: config.inboundPorts }, registry, log, idle);
@@ -51,7 +51,7 @@ export function createInbound(config: Config, registry: ProxyRegistry, log: Logg
     if (app instanceof ProxyError) return void socket.destroy(); // opaque bytes have no way to say why
     try {
       const upstream = await connectTo(app.addr, config.inboundConnectTimeoutMs);
-      onUpstream(upstream, app.key);
+      onUpstream(upstream, app);
       await splice(socket, upstream);
     } catch (err) {
       log.warn({ endpoint: app.key, error: upstreamError(err as Error, app.key).message }, 'inbound opaque connection failed');

@@ -36,7 +36,12 @@ export function outboundLabels(authority: string, endpoint: Endpoint | undefined
   const labels: TargetLabels = { direction: 'outbound', authority, ...outboundTls(endpoint, mtls) };
   if (!endpoint) return labels;
   labels.target_addr = endpoint.key;
-  // Only the names the contract knows: what else an endpoint carries must not grow the label set.
+  return Object.assign(labels, dstLabels(endpoint));
+}
+
+/** What discovery says of `endpoint` as dst_* labels: only the names the contract knows, so the set stays bounded. */
+export function dstLabels(endpoint: Endpoint): Record<string, string> {
+  const labels: Record<string, string> = {};
   for (const name of ENDPOINT_LABELS) if (endpoint.labels[name]) labels[dstLabel(name)] = endpoint.labels[name];
   return labels;
 }

@@ -7,7 +7,8 @@ import { EventLoopDelayHistogram } from './event-loop';
 import { TcpSeries } from './tcp-series';
 
 const RESPONSE_LABELS = [...TARGET_LABELS, 'status_code', 'classification', 'grpc_status', 'error'] as const;
-const TCP_LABELS = ['direction', 'peer', 'target_addr', 'authority', 'tls', 'no_tls_reason', 'client_id', 'server_id'] as const;
+// A connection's series name what its requests' do (dst_* on outbound ones, as Linkerd's), plus which end it is.
+const TCP_LABELS = [...TARGET_LABELS, 'peer'] as const;
 const TCP_CLOSE_LABELS = [...TCP_LABELS, 'classification', 'errno'] as const;
 
 export class ProxyRegistry {

@@ -13,13 +13,13 @@ import { TLS_TRUE } from '../../common/contract';
 import type { Logger } from '../../common/log';
 import { Balancer } from '../balance/balancer';
 import type { Config } from '../config';
-import type { Discovery } from '../discovery/types';
+import type { Discovery, Endpoint } from '../discovery/types';
 import { createHttpServers, HttpServers } from '../http/servers';
 import { TargetCache } from '../http/targets';
 import { PEER_POOL_LIMITS } from '../http/peer-pool-limits';
 import { Upstreams } from '../http/upstreams';
 import type { LocalIdentity } from '../identity/local-identity';
-import { NO_TLS_REASON, noTls, outboundLabels } from '../metrics/labels';
+import { dstLabels, NO_TLS_REASON, noTls, outboundLabels } from '../metrics/labels';
 import type { ProxyRegistry } from '../metrics/registry';
 import { trackConnection } from '../metrics/tcp';
 import { tapGate } from '../tap/gate';
@@ -39,8 +39,15 @@ export function createOutbound(config: Config, discovery: Discovery, registry: P
   // Endpoints with an identity get mTLS, once this proxy has a certificate to present (proxy/identity/).
   const mtls = identity ? new MtlsConnector(identity) : undefined;
   const faults = new FaultReporter(log, registry.internalErrorsTotal, 'outbound');
-  const onUpstream = (socket: net.Socket, endpoint: string, serverId?: string) =>
-    trackConnection(registry, socket, { direction: 'outbound', peer: 'dst', target_addr: endpoint, ...(serverId ? { tls: TLS_TRUE, server_id: serverId } : noTls(NO_TLS_REASON.notProvidedByDiscovery)) });
+  // dst_* as on the requests' series: opaque TCP has no other, and views find a connection's callee by them.
+  const onUpstream = (socket: net.Socket, endpoint: Endpoint, serverId?: string) =>
+    trackConnection(registry, socket, {
+      direction: 'outbound',
+      peer: 'dst',
+      target_addr: endpoint.key,
+      ...(serverId ? { tls: TLS_TRUE, server_id: serverId } : noTls(NO_TLS_REASON.notProvidedByDiscovery)),
+      ...dstLabels(endpoint),
+    });
   // Pools, sessions, targets and passthrough endpoints forget what goes unused (DESIGN.md); pools and sessions
   // of an endpoint discovery removed close at once.
   const idle = { idleMs: config.idleCacheTimeoutMs, clock: systemClock };

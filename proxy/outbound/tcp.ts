@@ -24,7 +24,7 @@ export class OutboundTcp {
     private readonly connectTimeoutMs: number,
     private readonly log: Logger,
     /** Called with each upstream connection (for TCP metrics); `serverId` when it is mTLS. */
-    private readonly onUpstream: (socket: net.Socket, endpoint: string, serverId?: string) => void,
+    private readonly onUpstream: (socket: net.Socket, endpoint: Endpoint, serverId?: string) => void,
     /** Absent when the proxy runs without identity: then every endpoint gets plain TCP. */
     private readonly mtls?: MtlsConnector,
   ) {}
@@ -64,7 +64,7 @@ export class OutboundTcp {
     const socket = serverId
       ? await this.mtls!.connect(endpoint.addr, serverId, alpn, this.connectTimeoutMs)
       : await connectTo(endpoint.addr, this.connectTimeoutMs);
-    this.onUpstream(socket, endpoint.key, serverId);
+    this.onUpstream(socket, endpoint, serverId);
     return socket;
   }
 

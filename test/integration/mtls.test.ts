@@ -67,7 +67,7 @@ t.test('two proxies with identities speak mTLS to each other', async (t) => {
     identity: identity.proxyEnv('client'),
     services: [
       { authority: WEB, endpoints: [{ addr: formatHostPort(webWire.addr), identity: WEB_ID }] },
-      { authority: TCP, endpoints: [{ addr: formatHostPort(tcpWire.addr), identity: TCP_ID }] },
+      { authority: TCP, endpoints: [{ addr: formatHostPort(tcpWire.addr), identity: TCP_ID, labels: { namespace: 'test', deployment: 'tcp-echo', pod: 'tcp-echo-0' } }] },
     ],
   });
 
@@ -93,6 +93,8 @@ t.test('two proxies with identities speak mTLS to each other', async (t) => {
     const echoed = await connectAndEcho(client.outbound, TCP, MARKER);
     t.equal(echoed, `echo:${MARKER}`);
     t.equal(metricValue(await tcp.metrics(), METRIC.tcpOpenTotal, { direction: 'inbound', peer: 'src', tls: 'true', client_id: CLIENT_ID }), 1);
+    const toTcp = { direction: 'outbound', peer: 'dst', server_id: TCP_ID, dst_namespace: 'test', dst_deployment: 'tcp-echo', dst_pod: 'tcp-echo-0' };
+    t.equal(metricValue(await client.metrics(), METRIC.tcpOpenTotal, toTcp), 1, 'the opaque connection carries what discovery said of its endpoint as dst_* labels');
   });
 
   t.test('the wire between the proxies carries TLS records only, no plaintext', async (t) => {

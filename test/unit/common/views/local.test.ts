@@ -87,7 +87,7 @@ t.test('stats over the local source: success, rps, latency, meshed; an unknown n
   await t.rejects(stats(source, { type: 'deploy', name: 'nope', range }), { message: 'no deployment "nope"; known: books and web' });
 });
 
-t.test('edges: callee from dst_deployment or the identity it verified, CLIENT_ID from the callee\'s inbound client_id', async (t) => {
+t.test('edges: callee from dst_deployment (requests\' and opaque connections\' series alike), CLIENT_ID from the callee\'s inbound client_id', async (t) => {
   const out = (extra: Record<string, string>) => ({ direction: 'outbound', tls: 'true', ...extra });
   const into = (extra: Record<string, string>) => ({ direction: 'inbound', tls: 'true', ...extra });
   const end: Snapshot = {
@@ -98,7 +98,7 @@ t.test('edges: callee from dst_deployment or the identity it verified, CLIENT_ID
         up: true,
         samples: [
           { name: 'response_total', labels: out({ dst_namespace: 'demo', dst_deployment: 'books', dst_pod: 'books-0', dst_service: 'books', server_id: id('books'), classification: 'success' }), value: 9 },
-          { name: 'tcp_open_total', labels: out({ peer: 'dst', server_id: id('books') }), value: 1 },
+          { name: 'tcp_open_total', labels: out({ peer: 'dst', dst_namespace: 'demo', dst_deployment: 'books', dst_pod: 'books-0', server_id: id('books') }), value: 1 },
         ],
       },
       {
@@ -107,7 +107,7 @@ t.test('edges: callee from dst_deployment or the identity it verified, CLIENT_ID
         samples: [
           { name: 'response_total', labels: into({ client_id: id('web'), classification: 'success' }), value: 9 },
           { name: 'tcp_open_total', labels: into({ peer: 'src', client_id: id('web') }), value: 1 },
-          { name: 'tcp_open_total', labels: out({ peer: 'dst', server_id: id('stock') }), value: 2 },
+          { name: 'tcp_open_total', labels: out({ peer: 'dst', dst_namespace: 'demo', dst_deployment: 'stock', dst_pod: 'stock-0', server_id: id('stock') }), value: 2 },
         ],
       },
       { labels: stock, up: true, samples: [{ name: 'tcp_open_total', labels: into({ peer: 'src', client_id: id('books') }), value: 2 }] },
@@ -119,7 +119,7 @@ t.test('edges: callee from dst_deployment or the identity it verified, CLIENT_ID
   t.same(found, [
     { src: 'books', dst: 'stock', srcNamespace: 'demo', dstNamespace: 'demo', clientId: id('books'), serverId: id('stock'), msg: '' },
     { src: 'web', dst: 'books', srcNamespace: 'demo', dstNamespace: 'demo', clientId: id('web'), serverId: id('books'), msg: '' },
-  ], 'books → stock is opaque TCP: no dst_* labels, stock is the proxy taking books\' connections');
+  ], 'books → stock is opaque TCP: its connections\' dst_* labels name stock');
   t.same((await edges(source, { type: 'pod', range })).map((e) => [e.src, e.dst, e.clientId]), [
     ['books-0', 'stock-0', id('books')],
     ['web-0', 'books-0', id('web')],

@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import { Duplex, PassThrough } from 'node:stream';
 import { guardProbe } from '../../../fixtures/guard-probe';
 import t, { type Test } from 'tap';
-import type { HostPort } from '../../../../common/address';
+import { formatHostPort, type HostPort } from '../../../../common/address';
 import type { ProxyError } from '../../../../proxy/http/errors';
 import type { Headers } from '../../../../proxy/http/headers';
 import { Http2Upstream } from '../../../../proxy/http/http2-upstream';
@@ -104,7 +104,7 @@ function upstreamOverJsStream(t: Test, addr: HostPort): Http2Upstream {
       return duplex;
     },
   } as unknown as MtlsConnector;
-  const upstream = new Http2Upstream(addr, { connectTimeoutMs: DEADLINE_MS, mtls, faults: probe.reporter }, 'web.test.identity');
+  const upstream = new Http2Upstream({ addr, key: formatHostPort(addr), identity: 'web.test.identity', labels: {} }, { connectTimeoutMs: DEADLINE_MS, mtls, faults: probe.reporter });
   t.teardown(() => upstream.close());
   return upstream;
 }
