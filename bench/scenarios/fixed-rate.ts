@@ -14,6 +14,10 @@ export const ROUNDS = 3;
 /** wrk and h2load take whole seconds; saturation runs start with a discarded run this long to warm JITs. */
 export const TOOL_WARMUP_S = 1;
 export const POOL_CONNECTIONS = 16;
+/** A fresh Node proxy spends its first seconds compiling (3–8× the CPU per request of a warm one, measured on
+ *  two mTLS hops), and a constant-rate run counts every request from its due time, so a cold start turned the
+ *  4k step into a backlog that never drained. A pod's proxy serves warm; so does HAProxy, which gets the same. */
+export const JIT_WARMUP_S = 2;
 
 export const RATE_METHOD = `bench/load/constant-rate-client (Node, wrk2-style: latency counts from each request's due time), ${WARMUP_MS / 1000} s warm-up then ${MEASURE_MS / 1000} s, median of ${ROUNDS} rounds`;
 

@@ -4,17 +4,13 @@ import { runWrk } from '../load/wrk';
 import { processTree, rssBytes, UsageSampler } from '../proc-stats';
 import { BENCH_AUTHORITY } from '../weft';
 import { deriveAddedLatency, LATENCY_COLUMNS, latencyValues, SATURATION_COLUMNS, saturationValues } from './columns';
-import { constantRate, MEASURE_S, POOL_CONNECTIONS, RATE_METHOD, ROUNDS, TOOL_WARMUP_S } from './fixed-rate';
+import { constantRate, JIT_WARMUP_S, MEASURE_S, POOL_CONNECTIONS, RATE_METHOD, ROUNDS, TOOL_WARMUP_S } from './fixed-rate';
 import type { MeasureContext, Scenario, Table } from './types';
 import { MB, proxyPids, withUsage } from './usage';
 
 const LATENCY_RATE = 1000;
 const MEMORY_RATE = 4000;
 const SATURATION_CONNECTIONS = 32;
-/** A fresh Node proxy spends its first seconds compiling (3–8× the CPU per request of a warm one, measured on
- *  two mTLS hops), and a constant-rate run counts every request from its due time, so a cold start turned the
- *  4k step into a backlog that never drained. A pod's proxy serves warm; so does HAProxy, which gets the same. */
-const JIT_WARMUP_S = 2;
 
 /** Each proxy of the path on its own (a two-hop path has two): targets hold per proxy. */
 function eachProxy(ctx: MeasureContext): number[][] {
