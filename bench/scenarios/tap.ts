@@ -8,7 +8,7 @@ import { runWrk } from '../load/wrk';
 import type { PathName } from '../paths';
 import { TAP_CLOSED, TAP_OPEN_EVERY_REQUEST, TAP_OPEN_NO_MATCH, TAP_PATH_NAMES, TapCounts } from '../tap';
 import { BENCH_AUTHORITY } from '../weft';
-import { constantRate, JIT_WARMUP_S, MEASURE_S, POOL_CONNECTIONS, RATE_METHOD, ROUNDS } from './fixed-rate';
+import { constantRate, JIT_WARMUP_S, MEASURE_S, POOL_CONNECTIONS, RATE_METHOD, ROUNDS, WARMUP_MS } from './fixed-rate';
 import type { MeasureContext, Row, Scenario, Table, Values } from './types';
 import { withUsage } from './usage';
 
@@ -50,9 +50,15 @@ async function warm(ctx: MeasureContext): Promise<Values> {
 }
 
 async function latency(ctx: MeasureContext): Promise<Values> {
+  const before = await tapCounts(ctx);
   const [fixed] = await withUsage(ctx, () => constantRate(ctx, 'http1', LATENCY_RATE));
+  const after = await tapCounts(ctx);
   if (fixed.firstError !== undefined) ctx.note(`first failure: ${fixed.firstError}`);
-  return { p50Ms: fixed.p50Ms, p99Ms: fixed.p99Ms, failed: fixed.failed };
+  const values: Values = { p50Ms: fixed.p50Ms, p99Ms: fixed.p99Ms, failed: fixed.failed };
+  // The run's warm-up requests are tapped too but not counted in `completed`: add them back.
+  const answered = fixed.completed + (LATENCY_RATE * WARMUP_MS) / 1000;
+  if (before && after) values.eventsPerRequestAtRate = (after.read - before.read) / answered;
+  return values;
 }
 
 async function saturate(ctx: MeasureContext): Promise<Values> {
@@ -102,8 +108,8 @@ function finding(row: Row, closed: Row): string | undefined {
     const verdict = comparisons.every((c) => c.withinNoise) ? ': a closed tap costs nothing this run can tell from noise' : '';
     return `${what}: ${text}${verdict}.`;
   }
-  const { eventsPerRequest: events = 0, rateDroppedPerRequest: rate = 0, slowReaderDroppedPerRequest: slow = 0 } = row.values;
-  return `${what}: ${text}; the bench read ${events.toFixed(3)} tap events per request, and the proxy dropped ${rate.toFixed(3)} past max_rps and ${slow.toFixed(3)} for a slow reader.`;
+  const { eventsPerRequestAtRate: atRate = 0, eventsPerRequest: events = 0, rateDroppedPerRequest: rate = 0, slowReaderDroppedPerRequest: slow = 0 } = row.values;
+  return `${what}: ${text}; the bench read ${atRate.toFixed(3)} tap events per request at ${LATENCY_RATE} req/s and ${events.toFixed(3)} at saturation, where the proxy dropped ${rate.toFixed(3)} per request past max_rps and ${slow.toFixed(3)} for a slow reader.`;
 }
 
 /** Ratio columns to tap closed, and the findings. */
@@ -147,7 +153,8 @@ export const tapScenario: Scenario = {
         { key: 'cpuUsPerRequest', label: 'proxy CPU µs per request', digits: 1 },
         { key: 'p50Ms', label: `p50 ms at ${LATENCY_RATE} req/s`, digits: 3 },
         { key: 'p99Ms', label: `p99 ms at ${LATENCY_RATE} req/s`, digits: 3 },
-        { key: 'eventsPerRequest', label: 'tap events read per request', digits: 3 },
+        { key: 'eventsPerRequestAtRate', label: `tap events read per request at ${LATENCY_RATE} req/s`, digits: 3 },
+        { key: 'eventsPerRequest', label: 'tap events read per request at saturation', digits: 3 },
         { key: 'rateDroppedPerRequest', label: 'dropped per request: past max_rps', digits: 3 },
         { key: 'slowReaderDroppedPerRequest', label: 'dropped per request: slow reader', digits: 3 },
         { key: 'failed', label: 'failed', digits: 0 },
