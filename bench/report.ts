@@ -39,18 +39,21 @@ function ratioCell(table: Table, row: Row, reference: PathName): string {
 
 function renderTable(table: Table): string {
   const headline = table.columns.find((c) => c.key === table.headline)?.label ?? table.headline;
-  const header = ['path', ...table.columns.map((c) => c.label), ...RATIO_REFERENCES.map((r) => `${headline}: ÷ ${r}`), 'note'];
-  const lines = [`### ${table.title}`, '', `Method: ${table.method}. Ratios divide this row's *${headline}* by the reference row's (${table.lowerIsBetter ? 'lower' : 'higher'} is better).`, ''];
+  const references = table.ratioTo ?? RATIO_REFERENCES;
+  const header = ['path', ...table.columns.map((c) => c.label), ...references.map((r) => `${headline}: ÷ ${r}`), 'note'];
+  const ratios = references.length > 0 ? ` Ratios divide this row's *${headline}* by the reference row's (${table.lowerIsBetter ? 'lower' : 'higher'} is better).` : '';
+  const lines = [`### ${table.title}`, '', `Method: ${table.method}.${ratios}`, ''];
   lines.push(`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`);
   for (const row of table.rows) {
     const cells = [
       row.path,
       ...table.columns.map((c) => format(row.values[c.key], c.digits)),
-      ...RATIO_REFERENCES.map((r) => ratioCell(table, row, r)),
+      ...references.map((r) => ratioCell(table, row, r)),
       (row.note ?? '').replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 300),
     ];
     lines.push(`| ${cells.join(' | ')} |`);
   }
+  if (table.findings?.length) lines.push('', ...table.findings.map((f) => `- ${f}`));
   return lines.join('\n');
 }
 

@@ -16,13 +16,14 @@ import { BenchRun, writeResults } from './report';
 import { bulkScenario } from './scenarios/bulk';
 import { grpcScenario } from './scenarios/grpc';
 import { http1Scenario } from './scenarios/http1';
+import { tapScenario } from './scenarios/tap';
 import { tcpScenario } from './scenarios/tcp';
 import { runScenario } from './scenario-runner';
 import { selectionFrom } from './selection';
 import type { Scenario, Table } from './scenarios/types';
 import { evaluateTargets } from './targets';
 
-const SCENARIOS: Scenario[] = [http1Scenario, grpcScenario, tcpScenario, bulkScenario];
+const SCENARIOS: Scenario[] = [http1Scenario, tapScenario, grpcScenario, tcpScenario, bulkScenario];
 const ISSUANCE_MS = 3000;
 const PROFILE_SECONDS = 8;
 

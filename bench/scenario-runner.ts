@@ -3,7 +3,7 @@
 // keep the median of each value. A path that fails to open or to measure leaves its reason in the tables and
 // the run goes on. The selection (bench/selection.ts) may narrow the paths and steps and the rounds.
 import { startBackend } from './backends/start';
-import { OpenPath, openPath, PATH_NAMES, PathName, pathUnsupported } from './paths';
+import { OpenPath, openPath, PathName, pathUnsupported, PEER_PATHS } from './paths';
 import { processTree } from './proc-stats';
 import { deathNote, stopProcess } from './processes';
 import type { MeasureContext, Scenario, Table, Values } from './scenarios/types';
@@ -28,19 +28,32 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function aggregate(samples: Values[]): Values {
+/** What each key took in the samples that measured it. */
+function byKey(samples: Values[]): Map<string, number[]> {
   const keys = new Set(samples.flatMap((s) => Object.keys(s)));
+  return new Map([...keys].map((key) => [key, samples.map((s) => s[key]).filter((v): v is number => v !== undefined && Number.isFinite(v))]));
+}
+
+function aggregate(samples: Values[]): Values {
   const result: Values = {};
-  for (const key of keys) {
-    const values = samples.map((s) => s[key]).filter((v): v is number => v !== undefined && Number.isFinite(v));
+  for (const [key, values] of byKey(samples)) {
     if (values.length > 0) result[key] = SUMMED_KEYS.has(key) ? values.reduce((a, b) => a + b, 0) : median(values);
   }
   return result;
 }
 
+/** Per key, max − min over the samples that have it, for keys measured more than once. */
+function spreadOf(samples: Values[]): Values {
+  const spread: Values = {};
+  for (const [key, values] of byKey(samples)) {
+    if (values.length > 1) spread[key] = Math.max(...values) - Math.min(...values);
+  }
+  return spread;
+}
+
 async function openAll(scenario: Scenario, backendPort: number, dir: string, notes: Map<PathName, string>, log: Log, selection: Selection): Promise<OpenPath[]> {
   const open: OpenPath[] = [];
-  for (const name of PATH_NAMES) {
+  for (const name of scenario.paths ?? PEER_PATHS) {
     if (!selection.path(name)) {
       notes.set(name, 'not selected');
       continue;
@@ -117,10 +130,10 @@ export async function runScenario(scenario: Scenario, dir: string, log: Log, sel
   }
   const tables: Table[] = scenario.tables.filter((spec) => selection.step(spec.id)).map((spec) => ({
     ...spec,
-    rows: PATH_NAMES.map((name) => {
+    rows: (scenario.paths ?? PEER_PATHS).map((name) => {
       const measured = samples.get(`${spec.id}\n${name}`);
       const note = notes.get(name) ?? stepNotes.get(`${spec.id}\n${name}`);
-      return { path: name, values: measured ? aggregate(measured) : {}, ...(note ? { note } : {}) };
+      return { path: name, values: measured ? aggregate(measured) : {}, ...(measured ? { spread: spreadOf(measured) } : {}), ...(note ? { note } : {}) };
     }),
   }));
   scenario.derive?.(tables);

@@ -2,7 +2,7 @@
 // Any of these makes it a partial run, written to quick.md / quick.json instead, so that checking one scenario
 // never overwrites the full run's results:
 //   BENCH_QUICK=1                 one round per step; no controller, balancing or destination benches
-//   BENCH_SCENARIOS=http1,grpc    only these scenarios (http1, grpc, tcp, bulk)
+//   BENCH_SCENARIOS=http1,grpc    only these scenarios (http1, tap, grpc, tcp, bulk)
 //   BENCH_PATHS='direct,weft 2 hops mTLS,haproxy 2 hops'   only these paths
 //   BENCH_STEPS=http1-saturation  only the steps filling these tables (ids as in bench/scenarios/)
 //   BENCH_CPU_PROF=DIR            every weft proxy runs under node --cpu-prof and writes

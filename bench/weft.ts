@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ENV } from '../common/contract';
 import { nodeArgsFor } from '../common/entrypoint';
-import { startBenchIdentity } from './identity';
+import { BenchIdentity, startBenchIdentity } from './identity';
 import { LOOPBACK, freePort, waitForHttp200 } from './net';
 import { Pinned, SERVER_CORE, deathNote, spawnPinned, stopProcess } from './processes';
 import type { ForwardedProtocol } from './protocols';
@@ -19,6 +19,8 @@ export interface WeftProxy {
   inboundPort: number;
   /** /metrics, /ready. */
   adminPort: number;
+  /** Served only when the proxy has an identity. */
+  tapPort: number;
   process: Pinned;
 }
 
@@ -91,7 +93,7 @@ export async function startWeftProxy(
     await stopProcess(p);
     throw err;
   }
-  return { outboundPort, inboundPort, adminPort, process: p };
+  return { outboundPort, inboundPort, adminPort, tapPort, process: p };
 }
 
 function chain(port: number, proxies: WeftProxy[], options: ChainOptions, after: () => Promise<void> = async () => undefined): WeftChain {
@@ -115,6 +117,21 @@ export async function startWeftOneHop(dir: string, protocol: ForwardedProtocol, 
   }
   const proxy = await startWeftProxy(dir, backendPort, { port: backendPort, peerProxy: false }, false, nodeFlags(options, 'proxy'));
   return chain(proxy.outboundPort, [proxy], options);
+}
+
+/**
+ * client → weft outbound → backend, the proxy certified by a bench identity service: the one hop of
+ * `startWeftOneHop` (HTTP), with the tap port live. The backend has no identity, so no TLS is originated.
+ */
+export async function startWeftOneHopWithIdentity(dir: string, backendPort: number, options: ChainOptions = {}): Promise<WeftChain & { identity: BenchIdentity }> {
+  const identity = await startBenchIdentity(dir);
+  try {
+    const proxy = await startWeftProxy(dir, backendPort, { port: backendPort, peerProxy: false }, false, nodeFlags(options, 'proxy'), identity.proxyEnv('proxy'));
+    return { ...chain(proxy.outboundPort, [proxy], options, () => identity.close()), identity };
+  } catch (err) {
+    await identity.close();
+    throw err;
+  }
 }
 
 /** Why weft cannot carry `protocol` over two hops here, or undefined when it can. */

@@ -20,6 +20,8 @@ export interface TableSpec {
   /** The column the ratio columns compare. */
   headline: string;
   lowerIsBetter: boolean;
+  /** The rows the headline's ratio columns divide by; unset: direct, HAProxy, the HAProxy pair and nginx. */
+  ratioTo?: readonly PathName[];
 }
 
 export type Values = Record<string, number>;
@@ -27,12 +29,16 @@ export type Values = Record<string, number>;
 export interface Row {
   path: PathName;
   values: Values;
+  /** Per value, max − min over the rounds (when there was more than one): how much the medians can be trusted. */
+  spread?: Values;
   /** Why there are no (or only some) values: not supported here, or what failed. */
   note?: string;
 }
 
 export interface Table extends TableSpec {
   rows: Row[];
+  /** What the rows show, in words (a scenario's `derive` writes them); the report prints them under the table. */
+  findings?: string[];
 }
 
 export interface MeasureContext {
@@ -64,6 +70,8 @@ export interface Scenario {
   protocol: ForwardedProtocol;
   backend: BackendKind;
   tables: TableSpec[];
+  /** The paths it runs through, in table order; unset: the peer paths (bench/paths.ts PEER_PATHS). */
+  paths?: readonly PathName[];
   /** Run in this order; each step goes round-robin over the paths, `rounds` times. */
   steps: Step[];
   /**
