@@ -52,10 +52,17 @@ t.test('RBAC: each role only what its code asks of the API', async (t) => {
   t.same(rules('weft-weft-proxy-injector'), ['core/namespaces:get+list+watch', 'apps/replicasets:get', 'batch/jobs:get']);
   t.same(rules('weft-weft-tap'), [...facts, 'authorization.k8s.io/subjectaccessreviews:create']);
   t.same(find(all, 'Role', 'weft-proxy-injector').rules, [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }], 'its ConfigMap, in weft only');
-  t.equal(all.filter((o) => o.kind.endsWith('Binding')).length, 5);
-  for (const binding of all.filter((o) => o.kind.endsWith('Binding'))) {
+  const bindings = all.filter((o) => o.kind.endsWith('Binding'));
+  t.equal(bindings.length, 6);
+  for (const binding of bindings.filter((b) => b.metadata.namespace !== 'kube-system')) {
     t.match(binding, { roleRef: { name: binding.metadata.name }, subjects: [{ kind: 'ServiceAccount', namespace: 'weft' }] });
   }
+  // The aggregated tap API reads the front-proxy CA as every extension API server does: the built-in Role.
+  t.match(find(all, 'RoleBinding', 'weft-weft-tap-auth-reader'), {
+    metadata: { namespace: 'kube-system' },
+    roleRef: { kind: 'Role', name: 'extension-apiserver-authentication-reader' },
+    subjects: [{ kind: 'ServiceAccount', name: 'weft-tap', namespace: 'weft' }],
+  });
 });
 
 t.test('the webhook: namespaceSelector without kube-system and weft, Ignore unless HA, 10 s', async (t) => {
