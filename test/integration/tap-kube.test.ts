@@ -4,6 +4,7 @@
 // from that certificate, reads pods from the Kubernetes API and asks a SubjectAccessReview for that user → the
 // pod's proxy at podIP:4190. One user may tap deploy/web, another may not; whoever skips the aggregator (straight
 // to tap's port, or through the plain service proxy) with a forged X-Remote-User is nobody.
+import { ROLE_RBAC } from '../../cli/install/rbac';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as os from 'node:os';
@@ -72,7 +73,7 @@ t.test('weft tap through the Kubernetes API', async (t) => {
   // tap runs as its service account: RBAC as install grants it (here by binding the role install renders).
   const tapSa = { token: 'tap-sa-token', username: `system:serviceaccount:${CONTROL_PLANE_NAMESPACE}:${CONTROL_PLANE_SERVICES.tap.serviceAccount}` };
   kube.addUser(tapSa.token, { username: tapSa.username });
-  kube.store.create(rbac('ClusterRole', { name: 'weft-tap' }, { rules: [{ apiGroups: [''], resources: ['pods', 'services'], verbs: ['get', 'list', 'watch'] }, { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] }, { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] }] }));
+  kube.store.create(rbac('ClusterRole', { name: 'weft-tap' }, { rules: ROLE_RBAC.tap.clusterRules }));
   kube.store.create(userBinding('weft-tap', 'weft-tap', tapSa.username));
   kube.store.create(rbac('RoleBinding', { name: 'weft-tap-auth-reader', namespace: 'kube-system' }, { roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'extension-apiserver-authentication-reader' }, subjects: [{ kind: 'User', name: tapSa.username, apiGroup: 'rbac.authorization.k8s.io' }] }));
   const controller = await startController(t, ['--kubeconfig', kube.kubeconfigFile(fs.mkdtempSync(path.join(dir, 'tap-')), undefined, tapSa.token), '--trust-anchors', anchorsFile, '--identity-svc-addr', identity.address, '--tap-token-file', tokenFile, '--tap-tls-dir', tlsDir], 'tap');

@@ -54,7 +54,7 @@ t.test('RBAC: each role only what its code asks of the API', async (t) => {
   t.same(find(all, 'Role', 'weft-proxy-injector').rules, [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }], 'its ConfigMap, in weft only');
   const bindings = all.filter((o) => o.kind.endsWith('Binding'));
   t.equal(bindings.length, 6);
-  for (const binding of bindings.filter((b) => b.metadata.namespace !== 'kube-system')) {
+  for (const binding of bindings.filter((b: any) => b.metadata.namespace !== 'kube-system')) {
     t.match(binding, { roleRef: { name: binding.metadata.name }, subjects: [{ kind: 'ServiceAccount', namespace: 'weft' }] });
   }
   // The aggregated tap API reads the front-proxy CA as every extension API server does: the built-in Role.
