@@ -2,7 +2,7 @@
 // them, and a server leaf carrying DNS names (the injector's `weft-proxy-injector.weft.svc`, which the Kubernetes
 // API server checks against the webhook's caBundle).
 import { CLOCK_SKEW_MS } from '../common/contract';
-import { buildCertificate, CertifiedKey, loadAuthority } from './certificate';
+import { Authority, buildCertificate, CertifiedKey, loadAuthority } from './certificate';
 import { CertificateInputError } from './errors';
 import { authorityKeyIdentifier, basicConstraints, EKU, extKeyUsage, keyUsage, subjectAltName, subjectKeyIdentifier } from './extensions';
 import { generateKeyPair, keyIdentifier, loadPrivateKey, spkiDer } from './keys';
@@ -43,11 +43,18 @@ export function createServingCertificate(options: ServingOptions): ServingCertif
   const notBefore = now - CLOCK_SKEW_MS;
   const notAfter = now + (options.validityMs ?? SERVING_VALIDITY_MS);
 
+  const ca = createPrivateCa(options.caCommonName, notBefore, notAfter);
+  const leaf = issuePrivateLeaf(ca.authority, { commonName: first, use: 'server', dnsNames: options.dnsNames, notBefore, notAfter });
+  return { caPem: ca.caPem, ...leaf, notAfter: Math.floor(notAfter / 1000) * 1000 };
+}
+
+/** A CA of its own for names outside the mesh (a serving certificate's, an aggregator's client identity). */
+export function createPrivateCa(commonName: string, notBefore: number, notAfter: number): { caPem: string; authority: Authority } {
   const caKeyPem = generateKeyPair().privateKeyPem;
   const caKey = loadPrivateKey(caKeyPem);
   const caSpki = spkiDer(caKey);
   const caPem = buildCertificate({
-    subjectCommonName: options.caCommonName,
+    subjectCommonName: commonName,
     subjectSpki: caSpki,
     issuer: 'self',
     signingKey: caKey,
@@ -60,27 +67,39 @@ export function createServingCertificate(options: ServingOptions): ServingCertif
       authorityKeyIdentifier(keyIdentifier(caSpki)),
     ],
   });
-  const ca = loadAuthority({ certPem: caPem, keyPem: caKeyPem } satisfies CertifiedKey);
+  return { caPem, authority: loadAuthority({ certPem: caPem, keyPem: caKeyPem } satisfies CertifiedKey) };
+}
 
+export interface PrivateLeafOptions {
+  commonName: string;
+  /** A TLS server's (with DNS names) or a TLS client's certificate. */
+  use: 'server' | 'client';
+  dnsNames?: string[];
+  notBefore: number;
+  notAfter: number;
+}
+
+/** A leaf and its fresh key, signed by a private CA. */
+export function issuePrivateLeaf(ca: Authority, options: PrivateLeafOptions): { certPem: string; keyPem: string } {
   const keyPem = generateKeyPair().privateKeyPem;
   const spki = spkiDer(loadPrivateKey(keyPem));
   const certPem = buildCertificate({
-    subjectCommonName: first,
+    subjectCommonName: options.commonName,
     subjectSpki: spki,
     issuer: ca,
     signingKey: ca.key,
-    notBefore,
-    notAfter,
+    notBefore: options.notBefore,
+    notAfter: options.notAfter,
     extensions: [
       basicConstraints(false),
       keyUsage(['digitalSignature']),
-      extKeyUsage([EKU.serverAuth]),
+      extKeyUsage([options.use === 'server' ? EKU.serverAuth : EKU.clientAuth]),
       subjectKeyIdentifier(keyIdentifier(spki)),
       authorityKeyIdentifier(ca.keyId),
-      subjectAltName({ dnsNames: options.dnsNames, uris: [] }),
+      ...(options.dnsNames ? [subjectAltName({ dnsNames: options.dnsNames, uris: [] })] : []),
     ],
   });
-  return { caPem, certPem, keyPem, notAfter: Math.floor(notAfter / 1000) * 1000 };
+  return { certPem, keyPem };
 }
 
 /** The name the Kubernetes API server verifies a control-plane Service's certificate against (its in-cluster DNS name). */

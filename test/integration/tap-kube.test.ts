@@ -29,7 +29,7 @@ import { startEchoServer } from '../fixtures/http-backends';
 import { send, waitFor } from '../fixtures/http-client';
 import { startTestIdentityService } from '../fixtures/identity';
 import { startKubeApiServer } from '../fixtures/kube-api-server';
-import { createFrontProxyIdentity, type FrontProxyIdentity } from '../fixtures/kube/front-proxy';
+import { createFrontProxyIdentity, frontProxyClient } from '../fixtures/kube/front-proxy';
 import { serviceAt, startProxy } from '../fixtures/proxy-process';
 import { runBin, startBin } from '../fixtures/run-bin';
 
@@ -101,7 +101,7 @@ t.test('weft tap through the Kubernetes API', async (t) => {
   for (const user of [ALICE, BOB]) kube.store.create(userBinding(`${user.username}-service-proxy`, 'tap-service-proxy', user.username));
 
   /** A request straight to tap's port, as anyone on the network could make it. */
-  const direct = (headers: Record<string, string>, client?: FrontProxyIdentity) =>
+  const direct = (headers: Record<string, string>, client?: { certPem: string; keyPem: string }) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = https.request(
         { host: '127.0.0.1', port: tapPort, method: 'POST', path: WATCH_WEB, servername: `${CONTROL_PLANE_SERVICES.tap.service}.${CONTROL_PLANE_NAMESPACE}.svc`, ca: serving.caPem, headers, ...(client ? { cert: client.certPem, key: client.keyPem } : {}), agent: false },
@@ -167,6 +167,12 @@ t.test('weft tap through the Kubernetes API', async (t) => {
     const res = await direct({ 'x-remote-user': ALICE.username }, createFrontProxyIdentity());
     t.equal(res.status, 401);
     t.match(res.body, /^the client certificate CN=front-proxy-client is not signed by the requestheader CA of ConfigMap kube-system\/extension-apiserver-authentication/);
+  });
+
+  t.test('with a client certificate from the requestheader CA but a CN outside requestheader-allowed-names: 401', async (t) => {
+    const res = await direct({ 'x-remote-user': ALICE.username }, frontProxyClient(kube.aggregator.identity.authority, 'some-other-client'));
+    t.equal(res.status, 401);
+    t.match(res.body, /^the client certificate CN=some-other-client is not one of requestheader-allowed-names \(front-proxy-client\)/);
   });
 
   t.test('through the plain service proxy, which names nobody, a forged X-Remote-User: 401', async (t) => {
