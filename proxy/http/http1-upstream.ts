@@ -41,7 +41,7 @@ export interface UpstreamOptions {
 
 export class Http1Upstream {
   private readonly pool: Pool;
-  readonly key: string;
+  private readonly key: string;
   /** Only to a peer proxy (see PeerPoolLimits). */
   private readonly peer?: { slots: RequestSlots; limits: PeerPoolLimits; clock: Pick<Clock, 'setTimeout' | 'clearTimeout'> };
 

@@ -3,7 +3,6 @@
 // weft-orig-proto so the far proxy turns it back into HTTP/1).
 import * as http2 from 'node:http2';
 import type { Socket } from 'node:net';
-import type { HostPort } from '../../common/address';
 import type { Endpoint } from '../discovery/types';
 import { ORIG_PROTO } from '../../common/contract';
 import { Guard } from '../transport/guard';
@@ -24,20 +23,12 @@ const MAX_SEND_HEADER_BLOCK_BYTES = 3 * MAX_HEADER_BYTES;
 
 export class Http2Upstream {
   private session?: http2.ClientHttp2Session;
-  readonly key: string;
-
-  private readonly addr: HostPort;
-  /** The peer proxy's identity: the session is mTLS and the peer must prove it. */
-  private readonly serverId?: string;
 
   constructor(
+    /** With an identity, the session is mTLS to a peer proxy that must prove it. */
     private readonly endpoint: Endpoint,
     private readonly options: UpstreamOptions,
-  ) {
-    this.key = endpoint.key;
-    this.addr = endpoint.addr;
-    this.serverId = endpoint.identity;
-  }
+  ) {}
 
   send(req: ProxyRequest, sink: UpstreamSink, dropWeftHeaders = false): void {
     const headers: http2.OutgoingHttpHeaders = forwardHeaders(req.headers, { dropWeftHeaders, keepTeTrailers: true });
@@ -54,12 +45,12 @@ export class Http2Upstream {
     try {
       stream = this.connect().request(headers, { endStream: req.body === null, signal: cancel.signal });
     } catch (err) {
-      sink.fail(upstreamError(err as Error, this.key));
+      sink.fail(upstreamError(err as Error, this.endpoint.key));
       return;
     }
     if (req.body) req.body.pipe(stream);
     sink.onAbort(req.guard.wrap(() => cancel.abort()));
-    relay(stream, sink, this.key, req.guard);
+    relay(stream, sink, this.endpoint.key, req.guard);
   }
 
   close(): void {
@@ -68,13 +59,13 @@ export class Http2Upstream {
 
   private connect(): http2.ClientHttp2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
-    const session = http2.connect(`http://${this.key}`, {
+    const session = http2.connect(`http://${this.endpoint.key}`, {
       settings: SESSION_SETTINGS,
       maxSendHeaderBlockLength: MAX_SEND_HEADER_BLOCK_BYTES,
       createConnection: () => this.openSocket(),
     });
     // The session's own events belong to no request: a fault in them closes the session, and its streams fail.
-    const guard = new Guard(this.options.faults, this.key, 'connection', () => session.destroy());
+    const guard = new Guard(this.options.faults, this.endpoint.key, 'connection', () => session.destroy());
     const timer = setTimeout(
       guard.wrap(() => session.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' }))),
       this.options.connectTimeoutMs,
@@ -98,11 +89,12 @@ export class Http2Upstream {
 
   private openSocket(): Socket {
     // Without a local identity (WEFT_PROXY_IDENTITY_DISABLED) there is no mTLS to originate: plaintext h2.
-    const mtls = this.serverId !== undefined ? this.options.mtls : undefined;
+    const { addr, identity: serverId } = this.endpoint;
+    const mtls = serverId !== undefined ? this.options.mtls : undefined;
     const socket = mtls
-      ? mtls.open(this.addr, this.serverId!, 'h2')
-      : (require('node:net').connect({ host: this.addr.host, port: this.addr.port, noDelay: true }) as Socket);
-    this.options.onConnection?.(socket, this.endpoint, mtls ? this.serverId : undefined);
+      ? mtls.open(addr, serverId!, 'h2')
+      : (require('node:net').connect({ host: addr.host, port: addr.port, noDelay: true }) as Socket);
+    this.options.onConnection?.(socket, this.endpoint, mtls ? serverId : undefined);
     return socket;
   }
 }
