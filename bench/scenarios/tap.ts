@@ -8,12 +8,12 @@ import { runWrk } from '../load/wrk';
 import type { PathName } from '../paths';
 import { TAP_CLOSED, TAP_OPEN_EVERY_REQUEST, TAP_OPEN_NO_MATCH, TAP_PATH_NAMES, TapCounts } from '../tap';
 import { BENCH_AUTHORITY } from '../weft';
-import { constantRate, MEASURE_S, POOL_CONNECTIONS, RATE_METHOD, ROUNDS, SCENARIO_WARMUP_S, WARMUP_METHOD, WARMUP_MS } from './fixed-rate';
+import { constantRate, MEASURE_S, POOL_CONNECTIONS, RATE_METHOD, ROUNDS, WARMUP_METHOD, WARMUP_MS } from './fixed-rate';
+import { SATURATION_CONNECTIONS, warmUpHttp1 } from './http1';
 import type { MeasureContext, Row, Scenario, Table, Values } from './types';
 import { withUsage } from './usage';
 
 const LATENCY_RATE = 1000;
-const SATURATION_CONNECTIONS = 32;
 /** The proxy serves tap only with an identity and has no switch for tap alone: without identity, no tap port. */
 const NO_TAP_PORT: PathName = 'weft 1 hop';
 const TABLE_ID = 'tap';
@@ -128,7 +128,7 @@ export const tapScenario: Scenario = {
   backend: 'hello-http1',
   rounds: ROUNDS,
   paths: [NO_TAP_PORT, ...TAP_PATH_NAMES],
-  warmUp: async (ctx) => void (await runWrk(ctx.path.port, BENCH_AUTHORITY, SATURATION_CONNECTIONS, SCENARIO_WARMUP_S)),
+  warmUp: warmUpHttp1,
   steps: [
     { tableId: TABLE_ID, run: latency },
     { tableId: TABLE_ID, run: saturate },

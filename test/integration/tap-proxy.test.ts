@@ -4,8 +4,7 @@
 import * as http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
-import { Authority, generateKeyPair, issueLeaf } from '../../certs';
-import { CONTROL_PLANE_NAMESPACE, CONTROL_PLANE_SERVICES, identityName, TAP_METRIC } from '../../common/contract';
+import { identityName, TAP_METRIC } from '../../common/contract';
 import { formatHostPort } from '../../common/address';
 import { tlsChannel } from '../../common/grpc-tls';
 import { ObserveRequest, TapClient, TapEvent } from '../../common/tap-api';
@@ -13,7 +12,7 @@ import { observeProxy } from '../../controller/tap/proxy-client';
 import { createEchoClient, startGrpcEcho } from '../fixtures/grpc-echo';
 import { startEchoServer } from '../fixtures/http-backends';
 import { send, waitFor } from '../fixtures/http-client';
-import { leafFor, startTestIdentityService, TestLeaf } from '../fixtures/identity';
+import { leafFor, startTestIdentityService, tapLeafFor, TestLeaf } from '../fixtures/identity';
 import { connectInspector, INSPECT_FLAGS } from '../fixtures/inspector';
 import { metricValue, ProxyProcess, serviceAt, startProxy } from '../fixtures/proxy-process';
 
@@ -25,13 +24,6 @@ const BOOKS_LABELS = { namespace: 'test', service: 'books', pod: 'books-0' };
 const ECHO = 'echo.test.svc.cluster.local:9090';
 /** grpc-js status code NOT_FOUND, what the echo server is asked to fail with. */
 const NOT_FOUND = 5;
-
-function tapLeaf(issuer: Authority): TestLeaf {
-  const keys = generateKeyPair();
-  const identity = { serviceAccount: CONTROL_PLANE_SERVICES.tap.serviceAccount, namespace: CONTROL_PLANE_NAMESPACE };
-  const { chainPem } = issueLeaf({ issuer, publicKeyPem: keys.publicKeyPem, identity, now: Date.now(), lifetimeMs: 3_600_000 });
-  return { keyPem: keys.privateKeyPem, chainPem };
-}
 
 interface OpenTap {
   events: TapEvent[];
@@ -53,7 +45,7 @@ t.test('tap on meshed proxies', async (t) => {
     services: [serviceAt(BOOKS, books.inbound, { protocol: 'h2', identity: BOOKS_ID, labels: BOOKS_LABELS }), serviceAt(ECHO, grpcEcho)],
   });
   const anchors = identity.anchor.certPem;
-  const asTap = tapLeaf(identity.issuer);
+  const asTap = tapLeafFor(identity.issuer);
   const open = (proxy: ProxyProcess, serverId: string, request: Partial<ObserveRequest>, leaf: TestLeaf = asTap): OpenTap => {
     const events: TapEvent[] = [];
     const tap = observeProxy({ addr: proxy.tap!, identity: serverId, trustAnchorsPem: anchors }, leaf, { maxRps: 0, match: null, ...request }, (e) => events.push(e));
@@ -183,7 +175,7 @@ t.test('tap on meshed proxies', async (t) => {
   t.test('a caller without a certificate from the trust anchors is refused in the TLS handshake', async (t) => {
     const { anchor, issuer } = await startTestIdentityService(t);
     t.not(anchor.certPem, anchors);
-    const foreign = open(books, BOOKS_ID, {}, tapLeaf(issuer));
+    const foreign = open(books, BOOKS_ID, {}, tapLeafFor(issuer));
     const why = await foreign.ended;
     t.comment(why);
     t.match(why, /^UNAVAILABLE/, 'a tap identity from another mesh never gets a call through');
